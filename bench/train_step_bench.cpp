@@ -1,0 +1,54 @@
+// Training-step throughput of a NetSpec network on the CPU at batch 128, for 1 and 2 threads,
+// in the default (contiguous NCHW) and channels-last memory formats.
+//   build/bench/hwnas_train_step_bench [configs/nets/fmnist-cnn.yaml] [steps]
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "core/netspec_yaml.h"
+#include "supernet/network.h"
+
+namespace {
+
+double ImagesPerSecond(const hwnas::NetSpec& spec, int threads, bool channels_last, int steps) {
+  at::set_num_threads(threads);
+  torch::manual_seed(0);
+  hwnas::supernet::Network net(spec);
+  if (channels_last) hwnas::supernet::ToChannelsLast(*net);
+  torch::optim::SGD optimizer(net->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
+  const int64_t batch = 128;
+  auto images = torch::randn({batch, spec.input_channels, spec.input_size, spec.input_size});
+  if (channels_last) images = images.contiguous(at::MemoryFormat::ChannelsLast);
+  auto labels = torch::randint(spec.num_classes, {batch}, torch::kInt64);
+  auto step = [&] {
+    auto loss = torch::nn::functional::cross_entropy(net->forward(images), labels);
+    optimizer.zero_grad();
+    loss.backward();
+    optimizer.step();
+  };
+  for (int i = 0; i < 3; ++i) step();
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < steps; ++i) step();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return steps * batch / seconds;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string path = argc > 1 ? argv[1] : "configs/nets/fmnist-cnn.yaml";
+  const int steps = argc > 2 ? std::stoi(argv[2]) : 30;
+  const hwnas::NetSpec spec = hwnas::LoadNetSpecFile(path);
+  std::printf("network %s, batch 128, %d steps\n", spec.name.c_str(), steps);
+  std::printf("threads  format         images/s\n");
+  for (int threads : {1, 2}) {
+    for (bool channels_last : {false, true}) {
+      std::printf("%7d  %-13s  %8.0f\n", threads, channels_last ? "channels-last" : "contiguous",
+                  ImagesPerSecond(spec, threads, channels_last, steps));
+    }
+  }
+  return 0;
+}

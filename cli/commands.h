@@ -1,0 +1,24 @@
+// The subcommands of the hwnas executable. Each Add* function lives in its own file
+// (config_cmd.cpp, results_cmd.cpp, train_cmd.cpp, ...) and registers one subcommand tree.
+// Callbacks throw hwnas::Error subclasses; main.cpp turns them into a message and an exit code.
+#pragma once
+
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace hwnas::cli {
+
+// Options shared by every subcommand; filled before any subcommand callback runs.
+struct GlobalOptions {
+  std::string db_path = "hwnas.db";  // --db, or HWNAS_DB
+  bool quiet = false;                // --quiet: no progress bars
+};
+
+void AddConfigCommands(CLI::App& app);
+void AddResultsCommands(CLI::App& app, const GlobalOptions& global);
+void AddTrainCommand(CLI::App& app, const GlobalOptions& global);
+
+}  // namespace hwnas::cli

@@ -1,0 +1,212 @@
+#include "core/config.h"
+
+#include <filesystem>
+
+#include "core/yaml_reader.h"
+
+namespace hwnas {
+namespace {
+
+namespace fs = std::filesystem;
+using yaml::IntRange;
+using yaml::Presence;
+using yaml::RealRange;
+using yaml::Schema;
+using yaml::StringRule;
+
+// Every strategy the config accepts, and whether it trains a network given by `net`.
+struct StrategyInfo {
+  const char* name;
+  bool needs_net;
+};
+constexpr StrategyInfo kStrategies[] = {
+    {"train", true},
+};
+
+const std::vector<std::pair<std::string, DatasetKind>>& DatasetNames() {
+  static const auto* const kNames = new std::vector<std::pair<std::string, DatasetKind>>{
+      {"fashion-mnist", DatasetKind::kFashionMnist},
+      {"cifar10", DatasetKind::kCifar10},
+      {"synthetic", DatasetKind::kSynthetic},
+  };
+  return *kNames;
+}
+
+// ---- The schema: one line per key; defaults come from core/options.h ---------------------------
+
+Schema<AugmentOptions> AugmentSchema() {
+  using O = AugmentOptions;
+  Schema<O> s;
+  s.Integer("crop_padding", &O::crop_padding, IntRange::Between(0, 16),
+            "random crop after zero padding by this many pixels per side; 0 = no cropping");
+  s.Bool("horizontal_flip", &O::horizontal_flip, "random horizontal flip of training images");
+  return s;
+}
+
+Schema<SyntheticOptions> SyntheticSchema() {
+  using O = SyntheticOptions;
+  Schema<O> s;
+  s.Integer("train_samples", &O::train_samples, IntRange::AtLeast(1), "training images");
+  s.Integer("test_samples", &O::test_samples, IntRange::AtLeast(1), "test images");
+  s.Integer("image_size", &O::image_size, IntRange::Between(4, 256),
+            "height and width of the square images");
+  s.Integer("channels", &O::channels, IntRange::Between(1, 4), "image channels");
+  s.Integer("classes", &O::classes, IntRange::Between(2, 100), "number of classes");
+  s.Real("noise", &O::noise, RealRange::Closed(0, 2),
+         "standard deviation of the pixel noise added to the class patterns (pixels in [0, 1])");
+  return s;
+}
+
+Schema<DataOptions> DataSchema() {
+  using O = DataOptions;
+  Schema<O> s;
+  s.Enum("dataset", &O::dataset, DatasetNames(), "dataset to train and evaluate on");
+  s.String("path", &O::path, StringRule::kAny,
+           "directory of the dataset files; empty = the dataset's default location");
+  s.Real("holdout_fraction", &O::holdout_fraction, RealRange::Closed(0, 0.9),
+         "share of the training set held out for architecture and policy decisions");
+  s.Integer("train_limit", &O::train_limit, IntRange::AtLeast(0),
+            "use only the first N training images (after shuffling); 0 = all");
+  s.Integer("test_limit", &O::test_limit, IntRange::AtLeast(0),
+            "evaluate on the first N test images; 0 = all");
+  s.Integer("batch_size", &O::batch_size, IntRange::Between(1, 65536), "images per training batch");
+  s.Integer("prefetch_batches", &O::prefetch_batches, IntRange::Between(1, 64),
+            "batches prepared ahead of the trainer");
+  s.Section("augment", &O::augment, AugmentSchema(), "training-time augmentation");
+  s.Section("synthetic", &O::synthetic, SyntheticSchema(),
+            "the generated dataset (used when dataset is synthetic)");
+  return s;
+}
+
+Schema<DeviceOptions> DeviceSchema() {
+  using O = DeviceOptions;
+  Schema<O> s;
+  s.String("name", &O::name, StringRule::kNonEmpty,
+           "device whose latency is measured or looked up");
+  s.Integer("threads", &O::threads, IntRange::Between(1, 256),
+            "intra-op threads while measuring latency");
+  s.Integer("batch", &O::batch, IntRange::Between(1, 4096), "batch size of latency measurements");
+  return s;
+}
+
+Schema<TrainOptions> TrainSchema() {
+  using O = TrainOptions;
+  Schema<O> s;
+  s.Integer("epochs", &O::epochs, IntRange::Between(1, 10000), "passes over the training set");
+  s.Real("learning_rate", &O::learning_rate, RealRange::OpenClosed(0, 10),
+         "initial SGD learning rate");
+  s.Real("momentum", &O::momentum, RealRange::ClosedOpen(0, 1), "SGD momentum");
+  s.Real("weight_decay", &O::weight_decay, RealRange::ClosedOpen(0, 1), "L2 weight decay");
+  s.Real("label_smoothing", &O::label_smoothing, RealRange::ClosedOpen(0, 1),
+         "label smoothing of the cross-entropy loss");
+  s.Bool("channels_last", &O::channels_last,
+         "channels-last memory format for convolutions on CPU (faster on most CPUs)");
+  return s;
+}
+
+Schema<Config> ConfigSchema() {
+  using O = Config;
+  Schema<O> s;
+  s.String("name", &O::name, StringRule::kAny,
+           "run name in logs and the results store; empty = the config file name without "
+           "extension");
+  s.Choice("strategy", &O::strategy, StrategyNames(),
+           "what to run: train = train the network given by `net`", Presence::kRequired);
+  s.Integer("seed", &O::seed, IntRange::AtLeast(0), "seeds every random number generator");
+  s.Integer("threads", &O::threads, IntRange::Between(1, 256),
+            "intra-op threads for training and data preparation");
+  s.String("net", &O::net, StringRule::kNonEmpty,
+           "NetSpec YAML file of the network (required by strategy train); a relative path is "
+           "relative to the config file's directory");
+  s.Section("data", &O::data, DataSchema(), "the dataset and how it is fed");
+  s.Section("device", &O::device, DeviceSchema(), "where latency is measured or looked up");
+  s.Section("train", &O::train, TrainSchema(), "training of a standalone network");
+  return s;
+}
+
+// ---- Loading ------------------------------------------------------------------------------------
+
+const StrategyInfo* FindStrategy(const std::string& name) {
+  for (const StrategyInfo& info : kStrategies) {
+    if (name == info.name) return &info;
+  }
+  return nullptr;
+}
+
+// Rules that involve more than one key.
+void CheckAcrossKeys(const yaml::Mapping& root, const Config& config) {
+  const StrategyInfo* strategy = FindStrategy(config.strategy);
+  if (strategy != nullptr && strategy->needs_net) {
+    root.Require("net", "a path to a NetSpec YAML file; strategy " + config.strategy +
+                            " trains the network it describes");
+  }
+}
+
+void ResolvePaths(Config* config) {
+  if (config->name.empty()) config->name = fs::path(config->source_path).stem().string();
+  if (config->net.empty()) return;
+  fs::path net(config->net);
+  if (net.is_relative()) net = fs::path(config->source_path).parent_path() / net;
+  std::error_code error;
+  fs::path absolute = fs::absolute(net, error);
+  config->net = (error ? net : absolute).lexically_normal().string();
+}
+
+Config ReadConfig(yaml::Document doc, const std::vector<std::string>& overrides) {
+  doc.ApplyOverrides(overrides);
+  Config config;
+  config.source_path = doc.display_name();
+  config.strategy.clear();  // stays empty unless a valid strategy is read
+  if (auto root = doc.Root()) {
+    ConfigSchema().Read(*root, &config);
+    CheckAcrossKeys(*root, config);
+  }
+  doc.ThrowIfErrors();
+  ResolvePaths(&config);
+  return config;
+}
+
+}  // namespace
+
+Config LoadConfig(const std::string& path, const std::vector<std::string>& overrides) {
+  return ReadConfig(yaml::Document::FromFile(path), overrides);
+}
+
+Config LoadConfigFromString(const std::string& text, const std::string& display_name,
+                            const std::vector<std::string>& overrides) {
+  return ReadConfig(yaml::Document::FromString(text, display_name), overrides);
+}
+
+std::string ConfigToYaml(const Config& config) {
+  YAML::Emitter out;
+  ConfigSchema().Write(config, out);
+  return std::string(out.c_str()) + "\n";
+}
+
+const std::vector<std::string>& StrategyNames() {
+  static const auto* const kNames = [] {
+    auto* names = new std::vector<std::string>;
+    for (const StrategyInfo& info : kStrategies) names->push_back(info.name);
+    return names;
+  }();
+  return *kNames;
+}
+
+std::string DatasetName(DatasetKind kind) {
+  for (const auto& [name, value] : DatasetNames()) {
+    if (value == kind) return name;
+  }
+  return "unknown";
+}
+
+std::vector<ConfigKeyDoc> DescribeConfigKeys() {
+  std::vector<yaml::KeyDoc> rows;
+  ConfigSchema().Describe(Config{}, "", &rows);
+  std::vector<ConfigKeyDoc> docs;
+  for (const auto& row : rows) {
+    docs.push_back({row.key, row.type, row.default_value, row.doc, row.required});
+  }
+  return docs;
+}
+
+}  // namespace hwnas

@@ -1,0 +1,78 @@
+// Image datasets in memory: the Fashion-MNIST (gzip IDX) and CIFAR-10 (binary) readers, the
+// deterministic synthetic dataset, and the seeded split of a train set into a weight-training
+// part and a held-out part. Pixels stay compact as uint8, channels last (N x H x W x C).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/options.h"
+
+namespace hwnas {
+
+inline constexpr char kFashionMnistDefaultDir[] = "/usr/share/datasets/fashion-mnist";
+inline constexpr char kFashionMnistPackage[] = "dataset-fashion-mnist";
+
+struct Dataset {
+  std::string name;  // e.g. "fashion-mnist/train"
+  int64_t channels = 0;
+  int64_t height = 0;
+  int64_t width = 0;
+  int64_t num_classes = 0;
+  std::vector<uint8_t> pixels;  // size() x height x width x channels, channels last
+  std::vector<int64_t> labels;  // in [0, num_classes)
+  // Per-channel normalisation in [0, 1] pixel units: x = (pixel / 255 - mean) / stddev.
+  // Always the statistics of the dataset's train set, also for holdout and test.
+  std::vector<float> mean;
+  std::vector<float> stddev;
+
+  int64_t size() const { return static_cast<int64_t>(labels.size()); }
+  int64_t image_bytes() const { return height * width * channels; }
+  const uint8_t* image(int64_t i) const { return pixels.data() + i * image_bytes(); }
+};
+
+enum class DataPart { kTrain, kTest };
+
+// Throws std::invalid_argument if sizes of pixels, mean or stddev disagree with the shape, or a
+// stddev is not positive. Labels are not scanned here.
+void CheckDatasetLayout(const Dataset& data);
+
+struct ChannelStats {
+  std::vector<float> mean;
+  std::vector<float> stddev;
+};
+// Per-channel mean and standard deviation of the pixels in [0, 1] units (stddev 1 if constant).
+ChannelStats ComputeChannelStats(const Dataset& data);
+
+// Reads {train,t10k}-{images-idx3,labels-idx1}-ubyte.gz from `dir` (empty = the Debian package
+// location; uncompressed files without .gz are accepted too). Throws DataError naming the file.
+Dataset LoadFashionMnist(const std::string& dir, DataPart part);
+
+// Reads data_batch_1..5.bin (train) or test_batch.bin (test) of the CIFAR-10 binary version
+// from `dir`; there is no default location. Throws DataError naming the file.
+Dataset LoadCifar10(const std::string& dir, DataPart part);
+
+// Class-dependent oriented stripes under a Gaussian blob at a random offset and phase, plus
+// Gaussian pixel noise. Labels are i % classes, so every prefix is balanced. The train and test
+// draws use different seed streams; the same seed gives identical bytes.
+Dataset MakeSyntheticDataset(const SyntheticOptions& options, uint64_t seed, DataPart part);
+
+// One part of the dataset `options` names (seed only matters for the synthetic dataset).
+Dataset LoadDataset(const DataOptions& options, DataPart part, uint64_t seed);
+
+// The samples `indices` of `data`, in that order, under a new name.
+Dataset Subset(const Dataset& data, const std::vector<int64_t>& indices, std::string name);
+
+struct DataSplits {
+  Dataset train;    // weight training
+  Dataset holdout;  // architecture / policy decisions
+  Dataset test;     // final reporting only
+};
+
+// Loads the train set, shuffles it by `seed`, keeps the first train_limit images (0 = all) and
+// holds out holdout_fraction of them, stratified by class; the test set keeps its file order,
+// cut to test_limit. All three share the train set's normalisation. Same seed -> same split.
+DataSplits LoadDataSplits(const DataOptions& options, uint64_t seed);
+
+}  // namespace hwnas

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every dependency from Debian packages (idempotent), then configures and builds a
+# Release build into build/. Nothing is downloaded at build time.
+#   scripts/setup.sh            install (if needed) + build
+#   HWNAS_SKIP_BUILD=1 ...      install only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config
+  libtorch-dev libtbb-dev libyaml-cpp-dev libsqlite3-dev sqlite3 zlib1g-dev
+  libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libbenchmark-dev
+  libopenblas0 dataset-fashion-mnist
+  python3-torch  # only for the PyTorch comparison benchmark in bench/
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ "${HWNAS_SKIP_BUILD:-0}" = "1" ]; then exit 0; fi
+
+JOBS="${HWNAS_BUILD_JOBS:-$(nproc)}"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release ${HWNAS_CMAKE_ARGS:-}
+cmake --build build --parallel "$JOBS"

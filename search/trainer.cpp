@@ -1,0 +1,256 @@
+#include "search/trainer.h"
+
+#include <torch/nn/functional/loss.h>
+#include <torch/optim/sgd.h>
+#include <torch/serialize.h>
+#include <torch/utils.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "core/batch_pipeline.h"
+#include "core/dataset.h"
+#include "core/progress.h"
+#include "supernet/network.h"
+
+namespace hwnas::search {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using supernet::Network;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// The pipeline delivers N x H x W x C floats; viewing them as N x C x H x W gives a
+// channels-last tensor without a copy. The copy to contiguous NCHW happens only when asked.
+torch::Tensor ImagesTensor(Batch& batch, const Dataset& shape, bool channels_last) {
+  auto images =
+      torch::from_blob(batch.images.data(), {batch.size, shape.height, shape.width, shape.channels},
+                       torch::kFloat32)
+          .permute({0, 3, 1, 2});
+  return channels_last ? images.contiguous(at::MemoryFormat::ChannelsLast) : images.contiguous();
+}
+
+torch::Tensor LabelsTensor(Batch& batch) {
+  return torch::from_blob(batch.labels.data(), {batch.size}, torch::kInt64).clone();
+}
+
+BatchPipelineOptions PipelineOptions(const Config& config, bool training) {
+  BatchPipelineOptions options;
+  options.batch_size = config.data.batch_size;
+  options.shuffle = training;
+  options.augment = training ? config.data.augment : AugmentOptions{0, false};
+  options.drop_last = training;
+  options.prefetch = config.data.prefetch_batches;
+  options.threads = config.threads;
+  options.seed = config.seed;
+  return options;
+}
+
+double Accuracy(Network& model, const Dataset& data, const Config& config) {
+  if (data.size() == 0) return 0;
+  model->eval();
+  torch::NoGradGuard no_grad;
+  BatchPipeline pipeline(data, PipelineOptions(config, /*training=*/false));
+  pipeline.StartEpoch(0);
+  int64_t correct = 0;
+  while (auto batch = pipeline.Next()) {
+    auto logits = model->forward(ImagesTensor(*batch, data, config.train.channels_last));
+    correct += logits.argmax(1).eq(LabelsTensor(*batch)).sum().item<int64_t>();
+  }
+  return static_cast<double>(correct) / data.size();
+}
+
+struct EpochStats {
+  double loss = 0;
+  double accuracy = 0;
+  double seconds = 0;
+  double data_wait_seconds = 0;
+  int64_t images = 0;
+};
+
+class Trainer {
+ public:
+  Trainer(const NetSpec& net, const Config& config, const DataSplits& data,
+          const TrainContext& context)
+      : config_(config),
+        data_(data),
+        context_(context),
+        model_(net),
+        optimizer_(model_->parameters(), torch::optim::SGDOptions(config.train.learning_rate)
+                                             .momentum(config.train.momentum)
+                                             .weight_decay(config.train.weight_decay)
+                                             .nesterov(config.train.momentum > 0)),
+        pipeline_(data.train, PipelineOptions(config, /*training=*/true)) {
+    if (config.train.channels_last) supernet::ToChannelsLast(*model_);
+    steps_per_epoch_ = std::max<int64_t>(1, data.train.size() / config.data.batch_size);
+  }
+
+  TrainResult Run();
+
+ private:
+  EpochStats TrainEpoch(int64_t epoch);
+  void SetLearningRate(int64_t step);
+  double MeasureLatencyMs();
+  std::string SaveWeights();
+
+  const Config& config_;
+  const DataSplits& data_;
+  const TrainContext& context_;
+  Network model_;
+  torch::optim::SGD optimizer_;
+  BatchPipeline pipeline_;
+  int64_t steps_per_epoch_ = 1;
+};
+
+// Cosine decay from the initial rate to zero over all steps of all epochs.
+void Trainer::SetLearningRate(int64_t step) {
+  const double total = static_cast<double>(steps_per_epoch_ * config_.train.epochs);
+  const double lr = 0.5 * config_.train.learning_rate * (1.0 + std::cos(M_PI * step / total));
+  for (auto& group : optimizer_.param_groups())
+    static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+}
+
+EpochStats Trainer::TrainEpoch(int64_t epoch) {
+  model_->train();
+  EpochStats stats;
+  ProgressBar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config_.train.epochs),
+                  steps_per_epoch_, context_.show_progress);
+  const auto start = Clock::now();
+  const double wait_before = pipeline_.stats().consumer_wait_seconds;
+  pipeline_.StartEpoch(epoch);
+  double loss_sum = 0;
+  int64_t correct = 0;
+  int64_t step = 0;
+  while (auto batch = pipeline_.Next()) {
+    SetLearningRate(epoch * steps_per_epoch_ + step);
+    auto images = ImagesTensor(*batch, data_.train, config_.train.channels_last);
+    auto labels = LabelsTensor(*batch);
+    auto logits = model_->forward(images);
+    auto loss = torch::nn::functional::cross_entropy(
+        logits, labels,
+        torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(
+            config_.train.label_smoothing));
+    optimizer_.zero_grad();
+    loss.backward();
+    optimizer_.step();
+    loss_sum += loss.item<double>() * batch->size;
+    correct += logits.argmax(1).eq(labels).sum().item<int64_t>();
+    stats.images += batch->size;
+    bar.Update(++step, "loss " + std::to_string(loss_sum / stats.images).substr(0, 5));
+  }
+  stats.seconds = SecondsSince(start);
+  stats.data_wait_seconds = pipeline_.stats().consumer_wait_seconds - wait_before;
+  stats.loss = stats.images > 0 ? loss_sum / stats.images : 0;
+  stats.accuracy = stats.images > 0 ? static_cast<double>(correct) / stats.images : 0;
+  bar.Finish("");
+  return stats;
+}
+
+// End-to-end latency of one image on the CPU: warm-up, then the median of timed runs.
+double Trainer::MeasureLatencyMs() {
+  const int previous_threads = at::get_num_threads();
+  at::set_num_threads(static_cast<int>(config_.device.threads));
+  model_->eval();
+  torch::NoGradGuard no_grad;
+  const NetSpec& net = model_->spec();
+  auto input =
+      torch::randn({config_.device.batch, net.input_channels, net.input_size, net.input_size});
+  if (config_.train.channels_last) input = input.contiguous(at::MemoryFormat::ChannelsLast);
+  for (int i = 0; i < 10; ++i) model_->forward(input);
+  std::vector<double> samples;
+  for (int i = 0; i < 50; ++i) {
+    const auto start = Clock::now();
+    model_->forward(input);
+    samples.push_back(SecondsSince(start) * 1000.0);
+  }
+  at::set_num_threads(previous_threads);
+  std::nth_element(samples.begin(), samples.begin() + samples.size() / 2, samples.end());
+  return samples[samples.size() / 2];
+}
+
+std::string Trainer::SaveWeights() {
+  if (context_.artifact_dir.empty()) return "";
+  std::filesystem::create_directories(context_.artifact_dir);
+  const std::string path = context_.artifact_dir + "/final.pt";
+  const std::string temp = path + ".tmp";
+  torch::save(model_, temp);
+  std::filesystem::rename(temp, path);
+  return path;
+}
+
+std::string EpochSummary(int64_t epoch, int64_t epochs, const EpochStats& s, double holdout) {
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "epoch %lld/%lld  loss %.4f  train acc %.2f%%  holdout acc %.2f%%  %.0f img/s  "
+                "data wait %.1f%%  %s",
+                static_cast<long long>(epoch + 1), static_cast<long long>(epochs), s.loss,
+                100.0 * s.accuracy, 100.0 * holdout, s.images / std::max(s.seconds, 1e-9),
+                100.0 * s.data_wait_seconds / std::max(s.seconds, 1e-9),
+                FormatDuration(s.seconds).c_str());
+  return line;
+}
+
+TrainResult Trainer::Run() {
+  TrainResult result;
+  double wait_seconds = 0;
+  int64_t images = 0;
+  for (int64_t epoch = 0; epoch < config_.train.epochs; ++epoch) {
+    const EpochStats stats = TrainEpoch(epoch);
+    result.holdout_accuracy = Accuracy(model_, data_.holdout, config_);
+    result.train_loss = stats.loss;
+    result.train_seconds += stats.seconds;
+    wait_seconds += stats.data_wait_seconds;
+    images += stats.images;
+    context_.reporter->OnMetrics(
+        epoch, {{"train_loss", stats.loss},
+                {"train_accuracy", stats.accuracy},
+                {"holdout_accuracy", result.holdout_accuracy},
+                {"epoch_seconds", stats.seconds},
+                {"images_per_second", stats.images / std::max(stats.seconds, 1e-9)},
+                {"data_wait_fraction", stats.data_wait_seconds / std::max(stats.seconds, 1e-9)}});
+    if (context_.show_progress)
+      std::fprintf(
+          stderr, "%s\n",
+          EpochSummary(epoch, config_.train.epochs, stats, result.holdout_accuracy).c_str());
+  }
+  result.images_per_second = images / std::max(result.train_seconds, 1e-9);
+  result.data_wait_fraction = wait_seconds / std::max(result.train_seconds, 1e-9);
+  result.test_accuracy = Accuracy(model_, data_.test, config_);
+  result.latency_ms = MeasureLatencyMs();
+  result.weights_path = SaveWeights();
+  return result;
+}
+
+}  // namespace
+
+TrainResult TrainNetwork(const NetSpec& net, const Config& config, const DataSplits& data,
+                         const TrainContext& context) {
+  torch::manual_seed(config.seed);
+  at::set_num_threads(static_cast<int>(config.threads));
+  Trainer trainer(net, config, data, context);
+  TrainResult result = trainer.Run();
+
+  Reporter& reporter = *context.reporter;
+  reporter.OnMetric(config.train.epochs - 1, "test_accuracy", result.test_accuracy);
+  ArchitectureRecord record;
+  record.role = "final";
+  record.arch = ArchString(net);
+  record.netspec_json = NetSpecToJson(net);
+  record.flops = NetFlops(net);
+  record.params = NetParams(net);
+  record.size_bits = NetSizeBits(net);
+  record.measured_latency_ms = result.latency_ms;
+  record.latency_device = config.device.name;
+  record.accuracy = result.test_accuracy;
+  reporter.OnArchitecture(record);
+  if (!result.weights_path.empty()) reporter.OnArtifact("weights", result.weights_path);
+  return result;
+}
+
+}  // namespace hwnas::search

@@ -1,0 +1,39 @@
+// Trains one standalone network from a NetSpec on the configured data, the same way for
+// hand-written baselines, searched networks and (later) fine-tuning after AMC/HAQ:
+// SGD with momentum, cosine learning rate, label smoothing, channels-last on CPU.
+// Reports per-epoch metrics and the final architecture through the Reporter interface.
+#pragma once
+
+#include <string>
+
+#include "core/netspec.h"
+#include "core/options.h"
+#include "core/reporter.h"
+
+namespace hwnas {
+struct DataSplits;
+
+namespace search {
+
+struct TrainContext {
+  Reporter* reporter = nullptr;  // required
+  bool show_progress = true;
+  std::string artifact_dir;  // where final weights go; empty = do not save
+};
+
+struct TrainResult {
+  double test_accuracy = 0;
+  double holdout_accuracy = 0;
+  double train_loss = 0;
+  double train_seconds = 0;
+  double images_per_second = 0;   // training throughput, data pipeline included
+  double data_wait_fraction = 0;  // share of training time spent waiting for batches
+  double latency_ms = 0;          // measured end to end on the CPU at batch 1
+  std::string weights_path;
+};
+
+TrainResult TrainNetwork(const NetSpec& net, const Config& config, const DataSplits& data,
+                         const TrainContext& context);
+
+}  // namespace search
+}  // namespace hwnas

@@ -1,0 +1,119 @@
+#include "supernet/network.h"
+
+#include <torch/nn/functional/pooling.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+
+namespace hwnas::supernet {
+namespace {
+
+namespace nn = torch::nn;
+
+nn::Conv2d MakeConv(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t groups) {
+  return nn::Conv2d(nn::Conv2dOptions(in, out, kernel)
+                        .stride(stride)
+                        .padding(kernel / 2)
+                        .groups(groups)
+                        .bias(false));
+}
+
+// k x k convolution, batch norm, ReLU6.
+class ConvBnActImpl : public nn::Module {
+ public:
+  ConvBnActImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t groups,
+                bool activation)
+      : conv_(register_module("conv", MakeConv(in, out, kernel, stride, groups))),
+        bn_(register_module("bn", nn::BatchNorm2d(out))),
+        activation_(activation) {}
+
+  torch::Tensor forward(torch::Tensor x) {
+    x = bn_(conv_(x));
+    return activation_ ? torch::hardtanh(x, 0.0, 6.0) : x;
+  }
+
+ private:
+  nn::Conv2d conv_;
+  nn::BatchNorm2d bn_;
+  bool activation_;
+};
+TORCH_MODULE(ConvBnAct);
+
+// Inverted residual block (MobileNetV2 / ProxylessNAS MBConv).
+class MBConvImpl : public nn::Module {
+ public:
+  explicit MBConvImpl(const LayerSpec& l) : skip_(l.skip) {
+    if (l.mid_channels != l.in_channels)
+      expand_ = register_module("expand", ConvBnAct(l.in_channels, l.mid_channels, 1, 1, 1, true));
+    depthwise_ = register_module("depthwise", ConvBnAct(l.mid_channels, l.mid_channels, l.kernel,
+                                                        l.stride, l.mid_channels, true));
+    project_ =
+        register_module("project", ConvBnAct(l.mid_channels, l.out_channels, 1, 1, 1, false));
+  }
+
+  torch::Tensor forward(torch::Tensor x) {
+    torch::Tensor y = expand_ ? expand_(x) : x;
+    y = project_(depthwise_(y));
+    return skip_ ? y + x : y;
+  }
+
+ private:
+  bool skip_;
+  ConvBnAct expand_{nullptr};
+  ConvBnAct depthwise_{nullptr};
+  ConvBnAct project_{nullptr};
+};
+TORCH_MODULE(MBConv);
+
+// Global average pooling and the classifier.
+class LogitsImpl : public nn::Module {
+ public:
+  LogitsImpl(int64_t in, int64_t classes)
+      : linear_(register_module("linear", nn::Linear(in, classes))) {}
+
+  torch::Tensor forward(torch::Tensor x) { return linear_(x.mean({2, 3})); }
+
+ private:
+  nn::Linear linear_;
+};
+TORCH_MODULE(Logits);
+
+// LibTorch module names may not contain dots; NetSpec layer names may.
+std::string ModuleName(std::string name) {
+  for (char& c : name)
+    if (c == '.') c = '_';
+  return name;
+}
+
+}  // namespace
+
+NetworkImpl::NetworkImpl(const NetSpec& spec) : spec_(spec) {
+  for (const LayerSpec& l : spec_.layers) {
+    const std::string name = ModuleName(l.name);
+    switch (l.kind) {
+      case LayerKind::kConv:
+        layers_->push_back(name, nn::AnyModule(ConvBnAct(l.in_channels, l.out_channels, l.kernel,
+                                                         l.stride, 1, true)));
+        break;
+      case LayerKind::kMBConv:
+        layers_->push_back(name, nn::AnyModule(MBConv(l)));
+        break;
+      case LayerKind::kLogits:
+        layers_->push_back(name, nn::AnyModule(Logits(l.in_channels, l.out_channels)));
+        break;
+    }
+  }
+  register_module("layers", layers_);
+}
+
+torch::Tensor NetworkImpl::forward(torch::Tensor x) { return layers_->forward(x); }
+
+void ToChannelsLast(torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : module.parameters()) {
+    if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+  }
+}
+
+}  // namespace hwnas::supernet

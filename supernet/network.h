@@ -1,0 +1,30 @@
+// A standalone LibTorch network built from a NetSpec: conv-bn-ReLU6 layers, MBConv inverted
+// residual blocks and the pooled classifier, exactly as the NetSpec spells them out.
+// Used for baselines, retraining, AMC and HAQ. The supernet itself lives in supernet.h (later).
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/pimpl.h>
+
+#include "core/netspec.h"
+
+namespace hwnas::supernet {
+
+class NetworkImpl : public torch::nn::Module {
+ public:
+  explicit NetworkImpl(const NetSpec& spec);
+  // x: N x C x H x W (any memory format); returns N x classes logits.
+  torch::Tensor forward(torch::Tensor x);
+  const NetSpec& spec() const { return spec_; }
+
+ private:
+  NetSpec spec_;
+  torch::nn::Sequential layers_;
+};
+TORCH_MODULE(Network);
+
+// Converts every 4-d parameter and buffer to channels-last, the fast layout for CPU convolution.
+void ToChannelsLast(torch::nn::Module& module);
+
+}  // namespace hwnas::supernet
