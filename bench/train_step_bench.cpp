@@ -1,7 +1,10 @@
 // Training-step throughput of a NetSpec network on the CPU at batch 128, for 1 and 2 threads,
 // in the default (contiguous NCHW) and channels-last memory formats.
 //   build/bench/hwnas_train_step_bench [configs/nets/fmnist-cnn.yaml] [steps]
-#include <torch/torch.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/optim/sgd.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <chrono>
 #include <cstdio>

@@ -1,6 +1,6 @@
 // The database schema: the ordered list of migrations and the checks made when a file is
 // opened (is it SQLite, is it ours, is it from a newer hwnas). Private to results/; the
-// schema itself is documented in docs/results.md.
+// schema itself is documented in README.md (Results store).
 #pragma once
 
 #include <string>

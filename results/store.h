@@ -1,6 +1,6 @@
 // results::Store: the one SQLite database of a hwnas installation. Owns runs and everything
 // they report (metrics, architectures, episodes, artifacts), devices and latency tables.
-// All SQL of hwnas lives behind this class; the schema is documented in docs/results.md.
+// All SQL of hwnas lives behind this class; the schema is documented in README.md (Results store).
 #pragma once
 
 #include <cstdint>

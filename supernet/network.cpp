@@ -109,10 +109,15 @@ NetworkImpl::NetworkImpl(const NetSpec& spec) : spec_(spec) {
 
 torch::Tensor NetworkImpl::forward(torch::Tensor x) { return layers_->forward(x); }
 
+// A forced copy, not contiguous(): weights of 1x1, depthwise and single-channel convolutions
+// already count as channels-last contiguous, so contiguous() would keep their NCHW strides and
+// the convolutions would silently stay in the slower NCHW path (measured: 753 vs ~1000 img/s).
 void ToChannelsLast(torch::nn::Module& module) {
   torch::NoGradGuard no_grad;
   for (auto& p : module.parameters()) {
-    if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+    if (p.dim() != 4) continue;
+    p.set_data(p.to(p.options(), /*non_blocking=*/false, /*copy=*/true,
+                    at::MemoryFormat::ChannelsLast));
   }
 }
 

@@ -1,7 +1,8 @@
 #include "supernet/network.h"
 
 #include <gtest/gtest.h>
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 namespace hwnas::supernet {
 namespace {
@@ -50,6 +51,20 @@ TEST(NetworkTest, ChannelsLastGivesTheSameOutputs) {
   ToChannelsLast(*net);
   auto actual = net->forward(x.contiguous(at::MemoryFormat::ChannelsLast));
   EXPECT_TRUE(torch::allclose(expected, actual, 1e-4, 1e-5));
+}
+
+// 1x1, depthwise and single-channel weights count as contiguous in both formats; the conversion
+// must still give them channels-last strides, or convolutions stay on the NCHW path.
+TEST(NetworkTest, ChannelsLastConvertsAmbiguousWeightsToo) {
+  Network net(TinyNet());
+  ToChannelsLast(*net);
+  int64_t converted = 0;
+  for (const auto& p : net->parameters()) {
+    if (p.dim() != 4) continue;
+    EXPECT_EQ(p.suggest_memory_format(), at::MemoryFormat::ChannelsLast) << p.sizes();
+    ++converted;
+  }
+  EXPECT_EQ(converted, 6);  // stem, expand, depthwise x2, project x2
 }
 
 }  // namespace
