@@ -13,7 +13,7 @@ namespace hwnas {
 
 // One architecture a run produced: per-epoch derived ones, the final network, baselines.
 struct ArchitectureRecord {
-  std::string role;  // "final", "derived", "baseline", ...
+  std::string role;   // "final", "derived", "baseline", ...
   int64_t step = -1;  // epoch or episode it belongs to; -1 = none
   std::string arch;   // stable string form, e.g. "k3e6 k5e3 skip"
   std::string netspec_json;

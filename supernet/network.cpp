@@ -116,8 +116,8 @@ void ToChannelsLast(torch::nn::Module& module) {
   torch::NoGradGuard no_grad;
   for (auto& p : module.parameters()) {
     if (p.dim() != 4) continue;
-    p.set_data(p.to(p.options(), /*non_blocking=*/false, /*copy=*/true,
-                    at::MemoryFormat::ChannelsLast));
+    p.set_data(
+        p.to(p.options(), /*non_blocking=*/false, /*copy=*/true, at::MemoryFormat::ChannelsLast));
   }
 }
 
