@@ -130,7 +130,12 @@ std::string Cell::Text() const {
   if (auto* d = std::get_if<double>(&value_)) {
     if (!std::isfinite(*d)) return NonFiniteText(*d);
     char buffer[32];
-    std::snprintf(buffer, sizeof(buffer), "%.6g", *d);
+    // Whole numbers such as FLOPs and parameter counts read better in full than as 5.06702e+06.
+    if (*d == std::floor(*d) && std::fabs(*d) < 1e15) {
+      std::snprintf(buffer, sizeof(buffer), "%.0f", *d);
+    } else {
+      std::snprintf(buffer, sizeof(buffer), "%.6g", *d);
+    }
     return buffer;
   }
   return ExactText();
