@@ -1,6 +1,7 @@
 // The subcommands of the hwnas executable. Each Add* function lives in its own file
-// (config_cmd.cpp, results_cmd.cpp, train_cmd.cpp, ...) and registers one subcommand tree.
-// Callbacks throw hwnas::Error subclasses; main.cpp turns them into a message and an exit code.
+// (config_cmd.cpp, results_cmd.cpp, train_cmd.cpp, latency_cmd.cpp, ...) and registers one
+// subcommand tree. Callbacks throw hwnas::Error subclasses; main.cpp turns them into a message and
+// an exit code.
 #pragma once
 
 #include <string>
@@ -20,5 +21,6 @@ struct GlobalOptions {
 void AddConfigCommands(CLI::App& app);
 void AddResultsCommands(CLI::App& app, const GlobalOptions& global);
 void AddTrainCommand(CLI::App& app, const GlobalOptions& global);
+void AddLatencyCommands(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace hwnas::cli

@@ -88,22 +88,21 @@ std::string ModuleName(std::string name) {
 
 }  // namespace
 
-NetworkImpl::NetworkImpl(const NetSpec& spec) : spec_(spec) {
-  for (const LayerSpec& l : spec_.layers) {
-    const std::string name = ModuleName(l.name);
-    switch (l.kind) {
-      case LayerKind::kConv:
-        layers_->push_back(name, nn::AnyModule(ConvBnAct(l.in_channels, l.out_channels, l.kernel,
-                                                         l.stride, 1, true)));
-        break;
-      case LayerKind::kMBConv:
-        layers_->push_back(name, nn::AnyModule(MBConv(l)));
-        break;
-      case LayerKind::kLogits:
-        layers_->push_back(name, nn::AnyModule(Logits(l.in_channels, l.out_channels)));
-        break;
-    }
+torch::nn::AnyModule MakeLayerModule(const LayerSpec& l) {
+  switch (l.kind) {
+    case LayerKind::kConv:
+      return nn::AnyModule(ConvBnAct(l.in_channels, l.out_channels, l.kernel, l.stride, 1, true));
+    case LayerKind::kMBConv:
+      return nn::AnyModule(MBConv(l));
+    case LayerKind::kLogits:
+      return nn::AnyModule(Logits(l.in_channels, l.out_channels));
   }
+  throw std::logic_error("unknown layer kind");
+}
+
+NetworkImpl::NetworkImpl(const NetSpec& spec) : spec_(spec) {
+  for (const LayerSpec& l : spec_.layers)
+    layers_->push_back(ModuleName(l.name), MakeLayerModule(l));
   register_module("layers", layers_);
 }
 

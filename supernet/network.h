@@ -4,6 +4,7 @@
 #pragma once
 
 #include <torch/nn/module.h>
+#include <torch/nn/modules/container/any.h>
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/pimpl.h>
 
@@ -23,6 +24,10 @@ class NetworkImpl : public torch::nn::Module {
   torch::nn::Sequential layers_;
 };
 TORCH_MODULE(Network);
+
+// One layer (conv-bn-ReLU6, MBConv block or pooled classifier) as a standalone module; used to
+// time operators at their exact shapes.
+torch::nn::AnyModule MakeLayerModule(const LayerSpec& layer);
 
 // Converts every 4-d parameter and buffer to channels-last, the fast layout for CPU convolution.
 void ToChannelsLast(torch::nn::Module& module);

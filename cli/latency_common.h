@@ -1,0 +1,48 @@
+// What the `hwnas latency` subcommands share: where the shipped configs live, turning a
+// --device name into a device and its table from the store, and saving what was measured.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/search_space.h"
+#include "latency/device.h"
+#include "latency/measure/torch_device.h"
+#include "latency/table.h"
+#include "results/store.h"
+
+namespace CLI {
+class App;
+}
+
+namespace hwnas::cli {
+
+// $HWNAS_CONFIGS, else the configs/ directory of the source tree hwnas was built from.
+std::string ConfigsDir();
+SearchSpace LoadSpace(const std::string& name_or_path);
+
+// --threads, --batch, --repeats for the measurable devices.
+void AddMeasureOptions(CLI::App& command, latency::MeasureOptions* options);
+
+// A device with the table its numbers go into. For cpu, cuda and model devices the table is
+// the stored one of the same device, fingerprint and space (empty if none yet); for an imported
+// table device `device` is null and the table is its newest imported table.
+struct DeviceTable {
+  std::unique_ptr<latency::Device> device;
+  latency::LatencyTable table;
+  size_t stored_entries = 0;  // entries the table had in the store when loaded
+};
+
+DeviceTable OpenDeviceTable(const results::Store& store, const std::string& device_name,
+                            const latency::MeasureOptions& measure, const std::string& space);
+
+// Saves a new table, or only the entries added since it was loaded; one transaction either way.
+// Returns the table id.
+int64_t SaveDeviceTable(results::Store& store, DeviceTable& device_table);
+
+struct GlobalOptions;
+// `latency estimate` and `latency validate` (latency_estimate_cmd.cpp).
+void AddLatencyEstimateCommands(CLI::App& latency, const GlobalOptions& global);
+
+}  // namespace hwnas::cli

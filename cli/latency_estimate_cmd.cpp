@@ -1,0 +1,236 @@
+// `hwnas latency estimate` (a network's latency from a device's table, layer by layer) and
+// `hwnas latency validate` (table estimates against end-to-end measurements of random
+// architectures, stored as a run so the numbers can be queried later).
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/latency_common.h"
+#include "cli/output.h"
+#include "core/errors.h"
+#include "core/netspec_yaml.h"
+#include "core/progress.h"
+#include "core/rng.h"
+#include "core/sha256.h"
+#include "latency/builder.h"
+#include "latency/estimator.h"
+#include "latency/stats.h"
+
+namespace hwnas::cli {
+namespace {
+
+using results::Store;
+
+// ---- estimate ---------------------------------------------------------------------------------
+
+struct EstimateArgs {
+  std::string space;
+  std::string arch;
+  std::string netspec;
+  std::string device = "cpu";
+  latency::MeasureOptions measure;
+  OutputFormat format = OutputFormat::kTable;
+};
+
+NetSpec NetworkToEstimate(const EstimateArgs& args, std::string* space_name) {
+  if (!args.netspec.empty()) {
+    if (!args.space.empty() || !args.arch.empty())
+      throw UsageError("give either --netspec or --space with --arch, not both");
+    return LoadNetSpecFile(args.netspec);
+  }
+  if (args.space.empty() || args.arch.empty())
+    throw UsageError("give --space and --arch (or --netspec FILE)");
+  const SearchSpace space = LoadSpace(args.space);
+  *space_name = space.name;
+  try {
+    return ToNetSpec(space, ParseArch(space, args.arch));
+  } catch (const DataError& e) {
+    throw UsageError(std::string("--arch: ") + e.what());
+  }
+}
+
+void PrintEstimate(const latency::Estimate& estimate, const DeviceTable& target,
+                   OutputFormat format) {
+  Table table{{"layer", "key", "ms", "share", "source"}, {}};
+  for (const auto& l : estimate.layers)
+    table.rows.push_back(
+        {l.layer, l.key, l.ms, l.ms / estimate.total_ms, latency::EntrySourceName(l.source)});
+  if (format != OutputFormat::kTable) return WriteTable(std::cout, table, format);
+  WriteTable(std::cout, table, format);
+  std::printf("total %.4f ms on %s (table %lld", estimate.total_ms,
+              target.table.info().device.c_str(),
+              static_cast<long long>(target.table.info().store_id));
+  if (!estimate.added_keys.empty())
+    std::printf("; %zu entries measured now and added", estimate.added_keys.size());
+  std::printf(")\n");
+}
+
+void RunEstimate(const EstimateArgs& args, const GlobalOptions& global) {
+  std::string space_name;
+  const NetSpec net = NetworkToEstimate(args, &space_name);
+  auto store = Store::Open(global.db_path);
+  DeviceTable target = OpenDeviceTable(*store, args.device, args.measure, space_name);
+  latency::LatencyEstimator estimator(target.table, target.device.get());
+  const latency::Estimate estimate = estimator.Run(net);
+  if (!estimate.added_keys.empty()) SaveDeviceTable(*store, target);
+  PrintEstimate(estimate, target, args.format);
+}
+
+void AddEstimateCommand(CLI::App& parent, const GlobalOptions& global) {
+  auto args = std::make_shared<EstimateArgs>();
+  auto* cmd = parent.add_subcommand(
+      "estimate",
+      "Estimate a network's latency on a device from its table: the total and each layer.\n"
+      "On a measurable or model device, entries the table lacks are measured (or computed)\n"
+      "and added; on an imported table device a missing entry is an error naming it. Example:\n"
+      "  hwnas latency estimate --space proxyless-mobile --device pixel1 \\\n"
+      "      --arch \"k3e6 k3e3 skip skip k5e6 ...\"");
+  cmd->add_option("--space", args->space, "search space name or file (with --arch)");
+  cmd->add_option("--arch", args->arch, "one op per searchable block, e.g. \"k3e6 skip k5e3\"");
+  cmd->add_option("--netspec", args->netspec, "a NetSpec YAML file instead of --space/--arch");
+  cmd->add_option("--device", args->device, "device name")->capture_default_str();
+  AddMeasureOptions(*cmd, &args->measure);
+  AddFormatOption(*cmd, &args->format);
+  cmd->callback([args, &global] { RunEstimate(*args, global); });
+}
+
+// ---- validate ---------------------------------------------------------------------------------
+
+struct ValidateArgs {
+  std::string space;
+  std::string device = "cpu";
+  int64_t samples = 50;
+  uint64_t seed = 1;
+  latency::MeasureOptions measure;
+};
+
+struct ValidationSample {
+  std::string arch;
+  NetSpec net;
+  double estimated_ms = 0;
+  double measured_ms = 0;
+};
+
+std::vector<ValidationSample> MeasureSamples(const SearchSpace& space, DeviceTable& target,
+                                             const ValidateArgs& args, bool progress) {
+  Rng rng(DeriveSeed(args.seed, rng_stream::kMeasureOrder, 1));
+  latency::LatencyEstimator estimator(target.table, target.device.get());
+  ProgressBar bar("validating on " + args.device, args.samples, progress);
+  std::vector<ValidationSample> samples;
+  for (int64_t i = 0; i < args.samples; ++i) {
+    ValidationSample s;
+    const Arch arch = RandomArch(space, rng);
+    s.arch = FormatArch(arch);
+    s.net = ToNetSpec(space, arch);
+    s.estimated_ms = estimator.Run(s.net).total_ms;
+    s.measured_ms = latency::EntryMs(target.device->MeasureNetwork(s.net));
+    samples.push_back(std::move(s));
+    bar.Update(i + 1);
+  }
+  bar.Finish("");
+  return samples;
+}
+
+std::string ValidationConfigText(const ValidateArgs& args, const DeviceTable& target) {
+  return nlohmann::json{
+      {"command", "latency validate"},  {"space", args.space},
+      {"device", args.device},          {"fingerprint", target.table.info().fingerprint},
+      {"samples", args.samples},        {"seed", args.seed},
+      {"repeats", args.measure.repeats}}
+      .dump(2);
+}
+
+// Stores the validation as a run: the agreement metrics, and every sampled architecture with
+// its estimated and measured latency, so `hwnas results show` can list them later.
+int64_t StoreValidation(Store& store, const ValidateArgs& args, const DeviceTable& target,
+                        const std::vector<ValidationSample>& samples,
+                        const latency::Agreement& agreement) {
+  results::RunInfo info;
+  info.name = "validate-" + args.space + "-" + args.device;
+  info.strategy = "latency-validate";
+  info.config_text = ValidationConfigText(args, target);
+  info.config_hash = Sha256Hex(info.config_text);
+  info.device = args.device;
+  info.seed = static_cast<int64_t>(args.seed);
+  const int64_t run = store.BeginRun(info);
+  auto reporter = store.MakeReporter(run);
+  for (size_t i = 0; i < samples.size(); ++i) {
+    ArchitectureRecord record;
+    record.role = "validation";
+    record.step = static_cast<int64_t>(i);
+    record.arch = samples[i].arch;
+    record.netspec_json = NetSpecToJson(samples[i].net);
+    record.flops = NetFlops(samples[i].net);
+    record.params = NetParams(samples[i].net);
+    record.size_bits = NetSizeBits(samples[i].net);
+    record.estimated_latency_ms = samples[i].estimated_ms;
+    record.measured_latency_ms = samples[i].measured_ms;
+    record.latency_device = args.device;
+    reporter->OnArchitecture(record);
+  }
+  reporter->OnMetrics(0, {{"mape_percent", agreement.mape_percent},
+                          {"max_error_percent", agreement.max_ape_percent},
+                          {"kendall_tau", agreement.kendall_tau},
+                          {"within_5_percent", agreement.share_within_5pct},
+                          {"within_10_percent", agreement.share_within_10pct}});
+  store.FinishRun(run, results::RunStatus::kFinished);
+  return run;
+}
+
+void RunValidate(const ValidateArgs& args, const GlobalOptions& global) {
+  const SearchSpace space = LoadSpace(args.space);
+  auto store = Store::Open(global.db_path);
+  DeviceTable target = OpenDeviceTable(*store, args.device, args.measure, space.name);
+  if (!target.device || target.device->kind() != latency::DeviceKind::kMeasurable)
+    throw UsageError(
+        "'latency validate' measures networks end to end: it needs a measurable "
+        "device (cpu, cuda), not '" +
+        args.device + "'");
+  latency::BuildOptions build;
+  build.show_progress = !global.quiet;
+  latency::FillTable(*target.device, AllCandidateLayers(space), target.table, build);
+  SaveDeviceTable(*store, target);
+  const auto samples = MeasureSamples(space, target, args, !global.quiet);
+  std::vector<double> estimated, measured;
+  for (const auto& s : samples)
+    estimated.push_back(s.estimated_ms), measured.push_back(s.measured_ms);
+  const latency::Agreement a = latency::CompareLatencies(estimated, measured);
+  const int64_t run = StoreValidation(*store, args, target, samples, a);
+  std::printf("validated table %lld (%s / %s) on %lld random architectures (run %lld)\n",
+              static_cast<long long>(target.table.info().store_id), args.device.c_str(),
+              space.name.c_str(), static_cast<long long>(a.count), static_cast<long long>(run));
+  std::printf("  mean absolute error %.2f%%, max %.2f%%, Kendall tau %.3f\n", a.mape_percent,
+              a.max_ape_percent, a.kendall_tau);
+  std::printf("  within +-5%%: %.0f%%, within +-10%%: %.0f%%\n", 100 * a.share_within_5pct,
+              100 * a.share_within_10pct);
+}
+
+void AddValidateCommand(CLI::App& parent, const GlobalOptions& global) {
+  auto args = std::make_shared<ValidateArgs>();
+  auto* cmd = parent.add_subcommand(
+      "validate",
+      "Measure random architectures of a space end to end and compare with the table\n"
+      "estimate: mean and max absolute percentage error, Kendall tau, share within 5% and\n"
+      "10%. The table is completed first; the result is stored as a run. Example:\n"
+      "  hwnas latency validate --space fmnist-mbconv --device cpu --samples 50");
+  cmd->add_option("--space", args->space, "search space name or file")->required();
+  cmd->add_option("--device", args->device, "a measurable device")->capture_default_str();
+  cmd->add_option("--samples", args->samples, "random architectures to measure")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 100000));
+  cmd->add_option("--seed", args->seed, "seed of the sampled architectures")->capture_default_str();
+  AddMeasureOptions(*cmd, &args->measure);
+  cmd->callback([args, &global] { RunValidate(*args, global); });
+}
+
+}  // namespace
+
+void AddLatencyEstimateCommands(CLI::App& latency, const GlobalOptions& global) {
+  AddEstimateCommand(latency, global);
+  AddValidateCommand(latency, global);
+}
+
+}  // namespace hwnas::cli

@@ -1,0 +1,50 @@
+// A Device is something latency is known for. Measurable devices (cpu, cuda) run an operator
+// and time it; model devices compute a cost analytically from documented parameters (roofline,
+// bit-serial accelerator); table devices only have tables measured elsewhere and imported.
+// Each device has a fingerprint that keys its tables, so numbers measured under other
+// conditions (processor, threads, batch, library) are never silently reused.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/netspec.h"
+
+namespace hwnas::latency {
+
+enum class DeviceKind { kMeasurable, kTable, kModel };
+const char* DeviceKindName(DeviceKind kind);  // "measurable", "table", "model"
+
+// Statistics of one latency, in milliseconds.
+struct LatencyStats {
+  double mean = 0;
+  double median = 0;
+  double std = 0;
+  double p10 = 0;
+  double p90 = 0;
+  int64_t count = 0;       // timed samples (for model devices: 1)
+  bool unstable = false;   // spread stayed above the limit after the retries
+  bool predicted = false;  // answered by a predictor, not measured
+
+  double cv() const { return mean > 0 ? std / mean : 0; }  // coefficient of variation
+};
+
+class Device {
+ public:
+  virtual ~Device() = default;
+  virtual std::string name() const = 0;
+  virtual DeviceKind kind() const = 0;
+  // The conditions the numbers hold for, as one stable string, e.g.
+  // "cpu|AMD EPYC 7B13|threads=1|batch=1|torch=1.13.1|format=channels_last".
+  virtual std::string fingerprint() const = 0;
+  // Device parameters as a JSON object, stored with the device.
+  virtual std::string properties_json() const { return "{}"; }
+
+  // Latency of one layer (block) at its exact shape. Measurable and model devices only;
+  // a table device throws (its numbers come from its imported tables).
+  virtual LatencyStats Measure(const LayerSpec& layer) = 0;
+  // End-to-end latency of a whole network, for validating table estimates.
+  virtual LatencyStats MeasureNetwork(const NetSpec& net) = 0;
+};
+
+}  // namespace hwnas::latency

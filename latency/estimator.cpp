@@ -1,0 +1,74 @@
+#include "latency/estimator.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/errors.h"
+#include "latency/op_key.h"
+
+namespace hwnas::latency {
+namespace {
+
+[[noreturn]] void ThrowMissing(const LatencyTable& table, const std::vector<std::string>& missing) {
+  std::string message = "latency table of device '" + table.info().device + "'";
+  if (!table.info().space.empty()) message += " (" + table.info().space + ")";
+  message += " lacks " + std::to_string(missing.size()) + " key(s) this network needs:";
+  const size_t shown = std::min<size_t>(missing.size(), 3);
+  for (size_t i = 0; i < shown; ++i) message += "\n  " + missing[i];
+  if (missing.size() > shown)
+    message += "\n  ... and " + std::to_string(missing.size() - shown) + " more";
+  message +=
+      "\nmeasure them on a measurable device ('hwnas latency build'), or import a table that "
+      "covers them";
+  throw DataError(message);
+}
+
+}  // namespace
+
+const char* EntrySourceName(EntrySource source) {
+  switch (source) {
+    case EntrySource::kTable:
+      return "table";
+    case EntrySource::kMeasured:
+      return "measured";
+    case EntrySource::kModel:
+      return "model";
+  }
+  return "?";
+}
+
+double EntryMs(const LatencyStats& stats) {
+  return std::isfinite(stats.median) && stats.median > 0 ? stats.median : stats.mean;
+}
+
+void LatencyEstimator::AddMissing(const NetSpec& net, const std::vector<std::string>& keys,
+                                  Estimate& estimate) {
+  if (device_ == nullptr || device_->kind() == DeviceKind::kTable) ThrowMissing(table_, keys);
+  for (const LayerSpec& layer : net.layers) {
+    const std::string key = OpKey(layer);
+    if (table_.Contains(key)) continue;
+    table_.Set(key, device_->Measure(layer));
+    estimate.added_keys.push_back(key);
+  }
+}
+
+Estimate LatencyEstimator::Run(const NetSpec& net) {
+  Estimate estimate;
+  const std::vector<std::string> keys = NetOpKeys(net);
+  const std::vector<std::string> missing = table_.MissingKeys(keys);
+  if (!missing.empty()) AddMissing(net, missing, estimate);
+  const EntrySource added_source = device_ != nullptr && device_->kind() == DeviceKind::kModel
+                                       ? EntrySource::kModel
+                                       : EntrySource::kMeasured;
+  for (size_t i = 0; i < net.layers.size(); ++i) {
+    const bool added = std::find(estimate.added_keys.begin(), estimate.added_keys.end(), keys[i]) !=
+                       estimate.added_keys.end();
+    const double ms = EntryMs(table_.At(keys[i]));
+    estimate.layers.push_back(
+        {net.layers[i].name, keys[i], ms, added ? added_source : EntrySource::kTable});
+    estimate.total_ms += ms;
+  }
+  return estimate;
+}
+
+}  // namespace hwnas::latency

@@ -1,0 +1,47 @@
+// LatencyEstimator: NetSpec -> milliseconds on one device, with a per-layer breakdown.
+// Table hits first. A key the table lacks is measured and added on a measurable device, and
+// computed on a model device; on a table-only device it is an error that names the missing
+// keys. Never a silent default.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "latency/device.h"
+#include "latency/table.h"
+
+namespace hwnas::latency {
+
+enum class EntrySource { kTable, kMeasured, kModel };
+const char* EntrySourceName(EntrySource source);  // "table", "measured", "model"
+
+struct LayerEstimate {
+  std::string layer;  // NetSpec layer name
+  std::string key;    // op key
+  double ms = 0;
+  EntrySource source = EntrySource::kTable;
+};
+
+struct Estimate {
+  double total_ms = 0;
+  std::vector<LayerEstimate> layers;
+  std::vector<std::string> added_keys;  // entries measured or computed now, added to the table
+};
+
+class LatencyEstimator {
+ public:
+  // `device` may be null: then only `table` answers. Both must outlive the estimator.
+  LatencyEstimator(LatencyTable& table, Device* device) : table_(table), device_(device) {}
+  Estimate Run(const NetSpec& net);
+
+ private:
+  void AddMissing(const NetSpec& net, const std::vector<std::string>& keys, Estimate& estimate);
+
+  LatencyTable& table_;
+  Device* device_;
+};
+
+// The latency an entry contributes: its median when known (robust to outliers), else its mean.
+double EntryMs(const LatencyStats& stats);
+
+}  // namespace hwnas::latency

@@ -1,0 +1,181 @@
+#include "latency/measure/torch_device.h"
+
+#include <torch/cuda.h>
+
+#include <torch/types.h>
+#include <torch/utils.h>
+#include <torch/version.h>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+
+#include "core/errors.h"
+#include "latency/stats.h"
+#include "supernet/network.h"
+
+namespace hwnas::latency {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double MillisecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// Restores the global intra-op thread count when a measurement ends.
+class ThreadScope {
+ public:
+  explicit ThreadScope(int64_t threads) : previous_(at::get_num_threads()) {
+    at::set_num_threads(static_cast<int>(threads));
+  }
+  ~ThreadScope() { at::set_num_threads(previous_); }
+
+ private:
+  int previous_;
+};
+
+// One timed sample: `calls` forward passes (then waiting for the device), reported per call.
+double TimeCalls(const std::function<void()>& forward, const std::function<void()>& sync,
+                 int64_t calls) {
+  const auto start = Clock::now();
+  for (int64_t i = 0; i < calls; ++i) forward();
+  sync();
+  return MillisecondsSince(start) / static_cast<double>(calls);
+}
+
+// Warm-up, then calibrate how many calls make one sample of at least min_sample_ms, then
+// take `repeats` samples; a measurement whose spread exceeds max_cv is repeated.
+LatencyStats TimeForward(const std::function<void()>& forward, const std::function<void()>& sync,
+                         const MeasureOptions& o) {
+  int64_t warm_calls = 0;
+  const auto warm_start = Clock::now();
+  while (warm_calls < 3 || MillisecondsSince(warm_start) < o.warmup_ms) {
+    forward();
+    sync();
+    ++warm_calls;
+  }
+  const double per_call = MillisecondsSince(warm_start) / static_cast<double>(warm_calls);
+  const int64_t calls = std::max<int64_t>(1, std::ceil(o.min_sample_ms / per_call));
+  LatencyStats best;
+  for (int64_t attempt = 0; attempt <= o.retries; ++attempt) {
+    std::vector<double> samples;
+    for (int64_t i = 0; i < o.repeats; ++i) samples.push_back(TimeCalls(forward, sync, calls));
+    LatencyStats stats = SummarizeSamples(samples);
+    if (attempt == 0 || stats.cv() < best.cv()) best = stats;
+    if (best.cv() <= o.max_cv) return best;
+  }
+  best.unstable = true;
+  return best;
+}
+
+torch::Tensor RandomInput(int64_t batch, int64_t channels, int64_t size, bool channels_last,
+                          torch::Device device) {
+  auto input = torch::randn({batch, channels, size, size}).to(device);
+  if (!channels_last) return input;
+  return input.to(input.options(), /*non_blocking=*/false, /*copy=*/true,
+                  at::MemoryFormat::ChannelsLast);
+}
+
+class TorchDevice : public Device {
+ public:
+  TorchDevice(TorchBackend backend, MeasureOptions options);
+  std::string name() const override { return backend_ == TorchBackend::kCpu ? "cpu" : "cuda"; }
+  DeviceKind kind() const override { return DeviceKind::kMeasurable; }
+  std::string fingerprint() const override;
+  std::string properties_json() const override;
+  LatencyStats Measure(const LayerSpec& layer) override;
+  LatencyStats MeasureNetwork(const NetSpec& net) override;
+
+ private:
+  torch::Device torch_device() const;
+  void Synchronize() const;
+
+  TorchBackend backend_;
+  MeasureOptions options_;
+  std::string processor_;
+};
+
+}  // namespace
+
+std::string ProcessorModel() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("model name", 0) != 0) continue;
+    const auto colon = line.find(':');
+    if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
+  }
+  return "unknown";
+}
+
+bool CudaAvailable() { return torch::cuda::is_available(); }
+
+std::unique_ptr<Device> MakeTorchDevice(TorchBackend backend, const MeasureOptions& options) {
+  return std::make_unique<TorchDevice>(backend, options);
+}
+
+TorchDevice::TorchDevice(TorchBackend backend, MeasureOptions options)
+    : backend_(backend), options_(std::move(options)), processor_(ProcessorModel()) {
+  if (backend_ == TorchBackend::kCuda && !CudaAvailable())
+    throw UsageError(
+        "device 'cuda' is not available here: this LibTorch has no CUDA support or sees no GPU "
+        "(use --device cpu, or a model or table device)");
+  if (backend_ == TorchBackend::kCuda)
+    processor_ = "cuda:0 of " + std::to_string(torch::cuda::device_count()) + " GPU(s)";
+}
+
+torch::Device TorchDevice::torch_device() const {
+  return backend_ == TorchBackend::kCuda ? torch::Device(torch::kCUDA, 0)
+                                         : torch::Device(torch::kCPU);
+}
+
+void TorchDevice::Synchronize() const {
+  if (backend_ == TorchBackend::kCuda) torch::cuda::synchronize();
+}
+
+std::string TorchDevice::fingerprint() const {
+  return name() + "|" + processor_ + "|threads=" + std::to_string(options_.threads) +
+         "|batch=" + std::to_string(options_.batch) + "|torch=" + TORCH_VERSION +
+         "|format=" + (options_.channels_last ? "channels_last" : "contiguous");
+}
+
+std::string TorchDevice::properties_json() const {
+  return nlohmann::json{{"processor", processor_},
+                        {"threads", options_.threads},
+                        {"batch", options_.batch},
+                        {"torch", TORCH_VERSION},
+                        {"channels_last", options_.channels_last},
+                        {"repeats", options_.repeats},
+                        {"min_sample_ms", options_.min_sample_ms},
+                        {"max_cv", options_.max_cv}}
+      .dump();
+}
+
+LatencyStats TorchDevice::Measure(const LayerSpec& layer) {
+  ThreadScope threads(options_.threads);
+  torch::NoGradGuard no_grad;
+  torch::nn::AnyModule module = supernet::MakeLayerModule(layer);
+  module.ptr()->eval();
+  module.ptr()->to(torch_device());
+  if (options_.channels_last) supernet::ToChannelsLast(*module.ptr());
+  const auto input = RandomInput(options_.batch, layer.in_channels, layer.input_size,
+                                 options_.channels_last, torch_device());
+  return TimeForward([&] { module.forward(input); }, [this] { Synchronize(); }, options_);
+}
+
+LatencyStats TorchDevice::MeasureNetwork(const NetSpec& net) {
+  ThreadScope threads(options_.threads);
+  torch::NoGradGuard no_grad;
+  supernet::Network network(net);
+  network->eval();
+  network->to(torch_device());
+  if (options_.channels_last) supernet::ToChannelsLast(*network);
+  const auto input = RandomInput(options_.batch, net.input_channels, net.input_size,
+                                 options_.channels_last, torch_device());
+  return TimeForward([&] { network->forward(input); }, [this] { Synchronize(); }, options_);
+}
+
+}  // namespace hwnas::latency

@@ -1,0 +1,36 @@
+// The measurable devices `cpu` and `cuda`: time layers and whole networks through LibTorch, with
+// random weights in inference mode at their exact shapes. Owns the measurement method:
+// warm-up, samples long enough to be timed reliably, repetitions, and a spread check. On
+// `cuda` every sample ends with a device synchronization, so queued kernels are counted.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "latency/device.h"
+
+namespace hwnas::latency {
+
+struct MeasureOptions {
+  int64_t threads = 1;         // intra-op threads while timing
+  int64_t batch = 1;           // images per forward pass
+  bool channels_last = true;   // memory format, part of the fingerprint
+  int64_t repeats = 40;        // timed samples per operator
+  double min_sample_ms = 1.0;  // each sample times enough calls to last at least this long
+  double warmup_ms = 20.0;     // untimed calls first, to settle caches and allocators
+  double max_cv = 0.05;        // a noisier measurement is repeated ...
+  int64_t retries = 2;         // ... this many times, then flagged unstable
+};
+
+enum class TorchBackend { kCpu, kCuda };
+
+// Throws UsageError for kCuda when LibTorch sees no GPU (CPU-only build or no device).
+std::unique_ptr<Device> MakeTorchDevice(TorchBackend backend, const MeasureOptions& options);
+
+// "AMD EPYC 7B13" from /proc/cpuinfo, or "unknown".
+std::string ProcessorModel();
+// Whether this LibTorch can run on a GPU here.
+bool CudaAvailable();
+
+}  // namespace hwnas::latency

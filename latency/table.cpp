@@ -1,0 +1,334 @@
+#include "latency/table.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+
+#include "core/errors.h"
+#include "core/yaml_reader.h"
+#include "latency/op_key.h"
+
+namespace hwnas::latency {
+namespace {
+
+std::string FormatNumber(double value) {
+  char buffer[64];
+  auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return std::string(buffer, result.ptr);
+}
+
+bool IsUnknownOrNonNegative(double value) {
+  return std::isnan(value) || (std::isfinite(value) && value >= 0);
+}
+
+std::string CheckedKeyAndStats(const std::string& key, const LatencyStats& stats) {
+  std::string error;
+  ParsedKey parsed;
+  if (!TryParseOpKey(key, &parsed, &error)) return "malformed op key '" + key + "': " + error;
+  error = ValidateStats(stats);
+  if (!error.empty()) return "latency entry '" + key + "': " + error;
+  return "";
+}
+
+// ---- Import -------------------------------------------------------------------------------------
+
+// Line and column of each top-level plain key ("KEY:" at column 1), first occurrence, so that
+// a malformed key is reported where it is written rather than at its first value.
+std::map<std::string, int> TopLevelKeyLines(const std::string& text) {
+  std::map<std::string, int> lines;
+  std::istringstream in(text);
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (line.empty() || std::strchr(" \t#-{['\"", line[0]) != nullptr) continue;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (line.empty() || line.back() != ':') continue;
+    lines.emplace(line.substr(0, line.size() - 1), number);
+  }
+  return lines;
+}
+
+// Reads one entry's numbers; nullopt (with diagnostics recorded) when any is missing or invalid.
+std::optional<LatencyStats> ReadEntryStats(const yaml::Mapping& entry) {
+  using yaml::IntRange;
+  using yaml::RealRange;
+  entry.Require("count", "an integer >= 1");
+  entry.Require("mean", "a number >= 0 (ms)");
+  const bool has_var = entry.Has("var");
+  const bool has_std = entry.Has("std");
+  if (has_var && has_std) entry.ReportError("std", "give either var or std, not both");
+  if (!has_var && !has_std) {
+    entry.ReportError("std", "missing required key (expected var or std, a number >= 0)");
+  }
+  const auto count = entry.Integer("count", IntRange::AtLeast(1));
+  const auto mean = entry.Real("mean", RealRange::AtLeast(0));
+  const auto var = entry.Real("var", RealRange::AtLeast(0));
+  const auto stdev = entry.Real("std", RealRange::AtLeast(0));
+  if (!count || !mean || has_var == has_std || (!var && !stdev)) return std::nullopt;
+  LatencyStats stats;
+  stats.count = *count;
+  stats.mean = *mean;
+  stats.median = *mean;
+  stats.std = var ? std::sqrt(*var) : *stdev;
+  stats.p10 = stats.p90 = std::numeric_limits<double>::quiet_NaN();
+  return stats;
+}
+
+struct ImportState {
+  const std::string& display_name;
+  std::map<std::string, int> key_lines;
+  std::vector<ConfigDiagnostic> key_problems;  // located by key_lines
+  LatencyTable* table;
+};
+
+void ReadEntry(const yaml::Mapping& root, const std::string& key, ImportState& state) {
+  std::string error;
+  ParsedKey parsed;
+  const bool key_ok = TryParseOpKey(key, &parsed, &error);
+  if (!key_ok) {
+    const std::string message = "malformed op key: " + error;
+    auto line = state.key_lines.find(key);
+    if (line != state.key_lines.end()) {
+      state.key_problems.push_back({state.display_name, line->second, 1, "", key, message});
+    } else {
+      root.ReportError(key, message);
+    }
+  }
+  const yaml::Mapping entry = root.Section(key);
+  std::optional<LatencyStats> stats = ReadEntryStats(entry);
+  if (key_ok && stats) state.table->Insert(key, *stats);
+}
+
+// Drops "missing key" noise under an entry whose value is not a mapping at all (reported once).
+void DropChildrenOfWrongTypes(std::vector<ConfigDiagnostic>* diagnostics) {
+  std::set<std::string> wrong;
+  for (const auto& d : *diagnostics) {
+    if (d.message.rfind("wrong type", 0) == 0) wrong.insert(d.key + ".");
+  }
+  auto is_child = [&wrong](const ConfigDiagnostic& d) {
+    return std::any_of(wrong.begin(), wrong.end(),
+                       [&d](const std::string& p) { return d.key.rfind(p, 0) == 0; });
+  };
+  diagnostics->erase(std::remove_if(diagnostics->begin(), diagnostics->end(), is_child),
+                     diagnostics->end());
+}
+
+[[noreturn]] void ThrowImportErrors(std::vector<ConfigDiagnostic> diagnostics) {
+  std::stable_sort(diagnostics.begin(), diagnostics.end(), [](const auto& a, const auto& b) {
+    return a.line != b.line ? a.line < b.line : a.column < b.column;
+  });
+  std::string message;
+  for (const auto& d : diagnostics) message += (message.empty() ? "" : "\n") + d.ToString();
+  throw DataError(message);
+}
+
+std::string ReadWholeFile(const std::string& path) {
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored)) {
+    throw DataError(path + ": cannot read latency table file (Is a directory)");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw DataError(path + ": cannot read latency table file (" + std::strerror(errno) + ")");
+  }
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// ---- Export -------------------------------------------------------------------------------------
+
+std::string ExportProblem(const LatencyStats& s) {
+  if (s.count < 1) return "count " + std::to_string(s.count) + " (the format needs >= 1)";
+  if (!std::isfinite(s.mean) || s.mean < 0) return "mean " + FormatNumber(s.mean);
+  if (!std::isfinite(s.std) || s.std < 0) return "std " + FormatNumber(s.std);
+  return "";
+}
+
+void WriteFileAtomically(const std::string& path, const std::string& contents) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  fs::path temp = target;
+  temp += ".tmp-" + std::to_string(::getpid());
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << contents;
+    out.flush();
+    if (!out) {
+      std::error_code ignored;
+      fs::remove(temp, ignored);
+      throw IoError("cannot write latency table '" + path + "' (" + std::strerror(errno) + ")");
+    }
+  }
+  std::error_code error;
+  fs::rename(temp, target, error);
+  if (error) {
+    std::error_code ignored;
+    fs::remove(temp, ignored);
+    throw IoError("cannot write latency table '" + path + "': " + error.message());
+  }
+}
+
+}  // namespace
+
+// ---- LatencyTable
+// ---------------------------------------------------------------------------------
+
+const LatencyStats* LatencyTable::Find(const std::string& key) const {
+  auto it = entries_.find(key);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+const LatencyStats& LatencyTable::At(const std::string& key) const {
+  const LatencyStats* stats = Find(key);
+  if (stats == nullptr) {
+    throw DataError("latency table of device '" + info_.device + "' (space '" + info_.space +
+                    "') has no entry for '" + key + "'");
+  }
+  return *stats;
+}
+
+void LatencyTable::Insert(const std::string& key, const LatencyStats& stats) {
+  if (Contains(key)) throw DataError("duplicate latency table key '" + key + "'");
+  Set(key, stats);
+}
+
+void LatencyTable::Set(const std::string& key, const LatencyStats& stats) {
+  const std::string error = CheckedKeyAndStats(key, stats);
+  if (!error.empty()) throw DataError(error);
+  entries_[key] = stats;
+}
+
+std::vector<std::string> LatencyTable::Keys() const {
+  std::vector<std::string> keys;
+  keys.reserve(entries_.size());
+  for (const auto& entry : entries_) keys.push_back(entry.first);
+  return keys;
+}
+
+std::vector<std::string> LatencyTable::MissingKeys(const std::vector<std::string>& keys) const {
+  std::vector<std::string> missing;
+  std::set<std::string> seen;
+  for (const auto& key : keys) {
+    if (!Contains(key) && seen.insert(key).second) missing.push_back(key);
+  }
+  return missing;
+}
+
+std::string ValidateStats(const LatencyStats& s) {
+  if (!std::isfinite(s.mean) || s.mean < 0) {
+    return "mean " + FormatNumber(s.mean) + " is not a finite number >= 0";
+  }
+  if (!std::isfinite(s.std) || s.std < 0) {
+    return "std " + FormatNumber(s.std) + " is not a finite number >= 0";
+  }
+  if (!IsUnknownOrNonNegative(s.median) || !IsUnknownOrNonNegative(s.p10) ||
+      !IsUnknownOrNonNegative(s.p90)) {
+    return "median, p10 and p90 must be finite numbers >= 0 (or NaN when unknown)";
+  }
+  if (s.count < 0) return "count " + std::to_string(s.count) + " is negative";
+  return "";
+}
+
+// ---- Store records ----------------------------------------------------------------------------
+
+results::LatencyTableRecord ToRecord(const LatencyTable& table) {
+  const TableInfo& info = table.info();
+  results::LatencyTableRecord record;
+  record.id = info.store_id;
+  record.device = {info.device, info.device_kind, info.fingerprint, info.device_properties_json};
+  record.space = info.space;
+  record.source = info.source;
+  record.created_at = info.created_at;
+  record.properties_json = info.properties_json;
+  record.entry_count = static_cast<int64_t>(table.size());
+  record.entries.reserve(table.size());
+  for (const auto& [key, s] : table.entries()) {
+    record.entries.push_back(
+        {key, s.mean, s.median, s.std, s.p10, s.p90, s.count, info.unit, s.predicted});
+  }
+  return record;
+}
+
+LatencyTable FromRecord(const results::LatencyTableRecord& record) {
+  TableInfo info;
+  info.device = record.device.name;
+  info.device_kind = record.device.kind;
+  info.fingerprint = record.device.fingerprint;
+  info.device_properties_json = record.device.properties_json;
+  info.space = record.space;
+  info.source = record.source;
+  info.properties_json = record.properties_json;
+  info.store_id = record.id;
+  info.created_at = record.created_at;
+  if (!record.entries.empty()) info.unit = record.entries.front().unit;
+  LatencyTable table(info);
+  for (const auto& e : record.entries) {
+    if (e.unit != info.unit) {
+      throw DataError("latency entry '" + e.op_key + "' is in '" + e.unit + "', the table in '" +
+                      info.unit + "'");
+    }
+    LatencyStats stats;
+    stats.mean = e.mean;
+    stats.median = e.median;
+    stats.std = e.stddev;
+    stats.p10 = e.p10;
+    stats.p90 = e.p90;
+    stats.count = e.count;
+    stats.predicted = e.predicted;
+    table.Insert(e.op_key, stats);
+  }
+  return table;
+}
+
+// ---- YAML files -------------------------------------------------------------------------------
+
+LatencyTable ParseProxylessYaml(const std::string& text, const std::string& display_name,
+                                const TableInfo& info) {
+  LatencyTable table(info);
+  yaml::Document doc = yaml::Document::FromString(text, display_name);
+  ImportState state{display_name, TopLevelKeyLines(text), {}, &table};
+  if (auto root = doc.Root()) {
+    const std::vector<std::string> keys = root->Keys();
+    for (const std::string& key : keys) ReadEntry(*root, key, state);
+    if (keys.empty()) {
+      state.key_problems.push_back({display_name, 0, 0, "", "", "the table has no entries"});
+    }
+  }
+  std::vector<ConfigDiagnostic> diagnostics = doc.Finish();
+  DropChildrenOfWrongTypes(&diagnostics);
+  diagnostics.insert(diagnostics.end(), state.key_problems.begin(), state.key_problems.end());
+  if (!diagnostics.empty()) ThrowImportErrors(std::move(diagnostics));
+  return table;
+}
+
+LatencyTable ImportProxylessYaml(const std::string& path, const TableInfo& info) {
+  return ParseProxylessYaml(ReadWholeFile(path), path, info);
+}
+
+std::string ProxylessYamlText(const LatencyTable& table) {
+  std::string text;
+  for (const auto& [key, stats] : table.entries()) {
+    const std::string problem = ExportProblem(stats);
+    if (!problem.empty()) {
+      throw DataError("cannot export latency entry '" + key + "': " + problem);
+    }
+    text += key + ":\n  count: " + std::to_string(stats.count) +
+            "\n  mean: " + FormatNumber(stats.mean) + "\n  std: " + FormatNumber(stats.std) + "\n";
+  }
+  return text;
+}
+
+void ExportProxylessYaml(const LatencyTable& table, const std::string& path) {
+  WriteFileAtomically(path, ProxylessYamlText(table));
+}
+
+}  // namespace hwnas::latency

@@ -1,0 +1,199 @@
+// End-to-end tests of `hwnas latency ...` with the real binary: building a table on this CPU,
+// importing the published phone and accelerator tables, estimating, validating, and every bad
+// input leaving the database untouched.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "results/store.h"
+#include "tests/support/run_command.h"
+
+namespace hwnas::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using Json = nlohmann::json;
+
+const std::string kData = std::string(HWNAS_SOURCE_DIR) + "/../shared/data/luts/";
+
+// 8x8x1 inputs; stem, first block, two identical 8->8 blocks with one candidate, classifier:
+// four distinct layers to measure.
+const char* kTinySpace =
+    "name: tiny\ninput: {channels: 1, size: 8}\nclasses: 2\n"
+    "stem: {out: 8, kernel: 3, stride: 1}\nfirst_block: {out: 8, expand: 1, kernel: 3}\n"
+    "stages:\n  - {width: 8, depth: 2, stride: 1}\ncandidates: [k3e3]\nskip: true\n";
+
+class LatencyCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir("latency-cli");
+    db_ = dir_ + "/h.db";
+    space_ = dir_ + "/tiny.yaml";
+    WriteFile(space_, kTinySpace);
+  }
+  CommandResult Latency(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--db", db_, "-q", "latency"});
+    return RunHwnas(args);
+  }
+  void RequireSharedData() {
+    if (!fs::exists(kData)) GTEST_SKIP() << "shared data not found at " << kData;
+  }
+  std::string dir_, db_, space_;
+};
+
+TEST_F(LatencyCliTest, BuildMeasuresEveryLayerOnceAndReusesThemAfterwards) {
+  CommandResult first =
+      Latency({"build", "--space", space_, "--repeats", "5", "--out", dir_ + "/cpu.yaml"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_THAT(first.out, HasSubstr("table 1: cpu / tiny, 4 entries (4 measured now, 0 reused)"));
+  EXPECT_THAT(ReadFile(dir_ + "/cpu.yaml"),
+              HasSubstr("expanded_conv-input:8x8x8-output:8x8x8-expand:3-kernel:3-stride:1-"
+                        "idskip:1:\n  count: 5\n"));
+  CommandResult second = Latency({"build", "--space", space_, "--repeats", "5"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_THAT(second.out, HasSubstr("4 entries (0 measured now, 4 reused)"));
+  // Other measurement conditions are another fingerprint: nothing is reused.
+  CommandResult threads = Latency({"build", "--space", space_, "--repeats", "5", "--threads", "2"});
+  EXPECT_THAT(threads.out, HasSubstr("table 2: cpu / tiny, 4 entries (4 measured now, 0 reused)"));
+}
+
+TEST_F(LatencyCliTest, EstimateMeasuresMissingEntriesOnTheCpu) {
+  CommandResult r = Latency(
+      {"estimate", "--space", space_, "--arch", "k3e3 skip", "--repeats", "5", "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json rows = Json::parse(r.out);
+  ASSERT_EQ(rows.size(), 4u);  // stem, first, stage1.block1, classifier
+  EXPECT_EQ(rows[2]["layer"], "stage1.block1");
+  EXPECT_EQ(rows[2]["source"], "measured");
+  CommandResult again = Latency(
+      {"estimate", "--space", space_, "--arch", "k3e3 k3e3", "--repeats", "5", "--format", "json"});
+  EXPECT_EQ(Json::parse(again.out)[3]["source"], "table");
+}
+
+TEST_F(LatencyCliTest, ImportsThePixel1TableAndEstimatesProxylessMobileExactly) {
+  RequireSharedData();
+  CommandResult imported =
+      Latency({"import", kData + "proxylessnas-mobile-pixel1.yaml", "--device", "pixel1"});
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_THAT(imported.out, HasSubstr("imported 72 entries"));
+  std::string arch;
+  for (int i = 0; i < 21; ++i) arch += i ? " k3e6" : "k3e6";
+  CommandResult r =
+      Latency({"estimate", "--space", "proxyless-mobile", "--device", "pixel1", "--arch", arch});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Sum of the 25 entries' means, computed independently from the file.
+  EXPECT_THAT(r.out, HasSubstr("total 136.4663 ms on pixel1"));
+}
+
+TEST_F(LatencyCliTest, MissingKeysOnATableDeviceAreAnErrorNamingThem) {
+  RequireSharedData();
+  ASSERT_EQ(Latency({"import", kData + "proxylessnas-mobile-pixel1.yaml", "--device", "pixel1"})
+                .exit_code,
+            0);
+  CommandResult r =
+      Latency({"estimate", "--space", space_, "--arch", "k3e3 k3e3", "--device", "pixel1"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_THAT(r.err, HasSubstr("lacks 4 key(s) this network needs:\n  "
+                               "Conv-input:8x8x1-output:8x8x8\n"));
+  EXPECT_THAT(r.err, HasSubstr("... and 1 more"));
+}
+
+TEST_F(LatencyCliTest, ImportsEveryNote10TableAndTheHaqCostTable) {
+  RequireSharedData();
+  for (const char* res : {"160", "176", "192", "208", "224"}) {
+    CommandResult r = Latency({"import", kData + "ofa-note10-" + res + ".yaml", "--device",
+                               std::string("note10-") + res});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("imported 96 entries"));
+  }
+  CommandResult haq =
+      Latency({"import", kData + "haq-qmobilenetv2-cloud-batch16.npy", "--device", "vu9p"});
+  ASSERT_EQ(haq.exit_code, 0) << haq.err;
+  EXPECT_THAT(haq.out, HasSubstr("imported 3392 entries"));
+  CommandResult show =
+      Latency({"show", "vu9p", "--key", "haq-layer:0-wbits:8-abits:8", "--format", "json"});
+  EXPECT_EQ(Json::parse(show.out)[0]["mean"], 1620752.0);
+  CommandResult note =
+      Latency({"show", "note10-224", "--key", "Conv-input:224x224x3", "--format", "json"});
+  EXPECT_EQ(Json::parse(note.out)[0]["mean"], 0.994418);
+}
+
+TEST_F(LatencyCliTest, BadTableFileIsRejectedWithItsLocationAndNothingIsStored) {
+  const std::string bad = dir_ + "/bad.yaml";
+  WriteFile(bad,
+            "Conv-input:8x8x1-output:8x8x8:\n  count: 3\n  mean: -1.5\n  std: 0.1\n"
+            "Logits-input:1x1x8-output:2:\n  count: 3\n  mean: fast\n  std: 0.1\n");
+  CommandResult r = Latency({"import", bad, "--device", "phone"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_THAT(r.err, HasSubstr(bad + ":3:9: error: "));
+  EXPECT_THAT(r.err, HasSubstr(bad + ":7:9: error: "));
+  EXPECT_FALSE(fs::exists(db_));
+}
+
+TEST_F(LatencyCliTest, BuiltInDeviceNamesCannotBeImportedOver) {
+  RequireSharedData();
+  CommandResult r =
+      Latency({"import", kData + "proxylessnas-mobile-pixel1.yaml", "--device", "cpu"});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_THAT(r.err, HasSubstr("'cpu' is a built-in device"));
+  EXPECT_FALSE(fs::exists(db_));
+}
+
+TEST_F(LatencyCliTest, UnknownDeviceAndSpaceListTheKnownNames) {
+  CommandResult device =
+      Latency({"estimate", "--space", space_, "--arch", "k3e3 k3e3", "--device", "tpu"});
+  EXPECT_EQ(device.exit_code, 64);
+  EXPECT_THAT(device.err, HasSubstr("unknown device 'tpu' (known: cpu, cuda, bitserial-bismo, "
+                                    "roofline-example"));
+  CommandResult space = Latency({"build", "--space", "imagenet-huge"});
+  EXPECT_EQ(space.exit_code, 64);
+  EXPECT_THAT(space.err, HasSubstr("unknown search space 'imagenet-huge'"));
+  EXPECT_THAT(space.err, HasSubstr("fmnist-mbconv"));
+}
+
+TEST_F(LatencyCliTest, BadArchIsAUsageError) {
+  CommandResult r = Latency({"estimate", "--space", space_, "--arch", "k3e3"});
+  EXPECT_EQ(r.exit_code, 64);
+  EXPECT_THAT(r.err, HasSubstr("--arch: "));
+  EXPECT_FALSE(fs::exists(db_));
+}
+
+TEST_F(LatencyCliTest, ModelDevicesComputeEveryEntry) {
+  CommandResult r = Latency({"estimate", "--space", space_, "--arch", "k3e3 k3e3", "--device",
+                             "roofline-example", "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json rows = Json::parse(r.out);
+  ASSERT_EQ(rows.size(), 5u);
+  for (const auto& row : rows) {
+    EXPECT_EQ(row["source"], "model");
+    EXPECT_GT(row["ms"].get<double>(), 0.01);  // at least the per-operator overhead
+  }
+}
+
+TEST_F(LatencyCliTest, ValidateStoresItsAgreementAsARun) {
+  CommandResult r = Latency({"validate", "--space", space_, "--samples", "3", "--repeats", "5"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("on 3 random architectures (run 1)"));
+  auto store = results::Store::Open(db_, results::Store::OpenMode::kExisting);
+  EXPECT_EQ(store->GetRun(1).strategy, "latency-validate");
+  EXPECT_EQ(store->Architectures(1).size(), 3u);
+  std::set<std::string> names;
+  for (const auto& m : store->Metrics(1)) names.insert(m.name);
+  EXPECT_EQ(names, (std::set<std::string>{"kendall_tau", "mape_percent", "max_error_percent",
+                                          "within_10_percent", "within_5_percent"}));
+}
+
+TEST_F(LatencyCliTest, DiffComparesTwoTablesKeyByKey) {
+  RequireSharedData();
+  Latency({"import", kData + "ofa-note10-160.yaml", "--device", "n160"});
+  Latency({"import", kData + "ofa-note10-224.yaml", "--device", "n224"});
+  CommandResult r = Latency({"diff", "n160", "n224"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("2 common keys, 94 only in a, 94 only in b"));
+}
+
+}  // namespace
+}  // namespace hwnas::testing
