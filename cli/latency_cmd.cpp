@@ -14,6 +14,7 @@
 #include "core/errors.h"
 #include "core/sha256.h"
 #include "latency/builder.h"
+#include "latency/estimator.h"
 #include "latency/measure/devices.h"
 #include "latency/npy.h"
 #include "latency/op_key.h"
@@ -25,6 +26,9 @@ namespace {
 using latency::LatencyTable;
 using results::Store;
 
+// Seed streams of the random networks a build calibrates on (validate uses another).
+constexpr uint64_t kCalibration = 1000;
+
 std::unique_ptr<Store> OpenExistingStore(const GlobalOptions& global) {
   return Store::Open(global.db_path, Store::OpenMode::kExisting);
 }
@@ -35,6 +39,8 @@ struct BuildArgs {
   std::string space;
   std::string device = "cpu";
   latency::MeasureOptions measure;
+  int64_t rounds = 3;
+  int64_t calibration_networks = 10;
   uint64_t seed = 1;
   std::string out;
   bool force = false;
@@ -46,6 +52,8 @@ void PrintBuildSummary(const LatencyTable& table, int64_t id, const latency::Bui
               table.size(), static_cast<long long>(r.measured), static_cast<long long>(r.reused),
               r.seconds);
   if (r.measured > 0) std::printf("  largest coefficient of variation %.2f%%\n", 100 * r.max_cv);
+  std::printf("  network scale %.4f (end-to-end latency / sum of layers)\n",
+              latency::NetworkScale(table));
   for (const auto& key : r.unstable_keys)
     std::printf("  unstable (spread above the limit after retries): %s\n", key.c_str());
   std::printf("  fingerprint %s\n", table.info().fingerprint.c_str());
@@ -63,9 +71,18 @@ void RunBuild(const BuildArgs& args, const GlobalOptions& global) {
   if (args.force) target.table.mutable_info().store_id = 0;
   latency::BuildOptions options;
   options.seed = args.seed;
+  options.rounds = args.rounds;
   options.show_progress = !global.quiet;
   const auto report =
       latency::FillTable(*target.device, AllCandidateLayers(space), target.table, options);
+  if (target.device->kind() == latency::DeviceKind::kMeasurable && args.calibration_networks > 0 &&
+      (report.measured > 0 || latency::NetworkScale(target.table) == 1.0)) {
+    const auto nets =
+        ToNetSpecs(space, RandomArchs(space, args.calibration_networks, args.seed, kCalibration));
+    latency::SetNetworkScale(
+        target.table, latency::CalibrateNetworkScale(*target.device, nets, target.table, options),
+        args.calibration_networks);
+  }
   const int64_t id = SaveDeviceTable(*store, target);
   PrintBuildSummary(target.table, id, report);
   if (!args.out.empty()) {
@@ -87,6 +104,14 @@ void AddBuildCommand(CLI::App& parent, const GlobalOptions& global) {
   cmd->add_option("--device", args->device, "cpu, cuda, or a model device (configs/devices/)")
       ->capture_default_str();
   AddMeasureOptions(*cmd, &args->measure);
+  cmd->add_option("--rounds", args->rounds,
+                  "interleaved measurements per entry; the fastest is kept")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  cmd->add_option("--calibration-networks", args->calibration_networks,
+                  "random networks measured end to end to calibrate the network scale (0: none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 10000));
   cmd->add_option("--seed", args->seed, "seed of the (shuffled) measurement order")
       ->capture_default_str();
   cmd->add_option("--out", args->out, "also write the table as ProxylessNAS-format YAML");

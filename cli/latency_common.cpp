@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "core/errors.h"
+#include "core/rng.h"
 #include "latency/measure/devices.h"
 
 namespace hwnas::cli {
@@ -89,11 +90,28 @@ DeviceTable OpenDeviceTable(const results::Store& store, const std::string& devi
   return result;
 }
 
+std::vector<Arch> RandomArchs(const SearchSpace& space, int64_t count, uint64_t seed,
+                              uint64_t purpose) {
+  Rng rng(DeriveSeed(seed, rng_stream::kMeasureOrder, purpose));
+  std::vector<Arch> archs;
+  for (int64_t i = 0; i < count; ++i) archs.push_back(RandomArch(space, rng));
+  return archs;
+}
+
+std::vector<NetSpec> ToNetSpecs(const SearchSpace& space, const std::vector<Arch>& archs) {
+  std::vector<NetSpec> nets;
+  for (const Arch& arch : archs) nets.push_back(ToNetSpec(space, arch));
+  return nets;
+}
+
 int64_t SaveDeviceTable(results::Store& store, DeviceTable& device_table) {
   latency::LatencyTable& table = device_table.table;
   if (table.info().store_id == 0) {
     table.mutable_info().store_id = store.SaveLatencyTable(latency::ToRecord(table));
-  } else if (table.size() > device_table.stored_entries) {
+    device_table.stored_entries = table.size();
+    return table.info().store_id;
+  }
+  if (table.size() > device_table.stored_entries) {
     const int64_t id = table.info().store_id;
     const results::LatencyTableRecord stored = store.LoadLatencyTable(id);
     std::vector<results::LatencyEntryRecord> added;
@@ -104,6 +122,8 @@ int64_t SaveDeviceTable(results::Store& store, DeviceTable& device_table) {
     }
     store.AddLatencyEntries(id, added);
   }
+  if (table.info().store_id != 0)
+    store.SetLatencyTableProperties(table.info().store_id, table.info().properties_json);
   device_table.stored_entries = table.size();
   return table.info().store_id;
 }

@@ -37,9 +37,15 @@ struct DeviceTable {
 DeviceTable OpenDeviceTable(const results::Store& store, const std::string& device_name,
                             const latency::MeasureOptions& measure, const std::string& space);
 
-// Saves a new table, or only the entries added since it was loaded; one transaction either way.
+// Saves a new table, or the entries added since it was loaded and its current properties.
 // Returns the table id.
 int64_t SaveDeviceTable(results::Store& store, DeviceTable& device_table);
+
+// `count` random architectures of `space` drawn from their own seed stream per purpose (so
+// calibration and validation never share architectures).
+std::vector<Arch> RandomArchs(const SearchSpace& space, int64_t count, uint64_t seed,
+                              uint64_t purpose);
+std::vector<NetSpec> ToNetSpecs(const SearchSpace& space, const std::vector<Arch>& archs);
 
 struct GlobalOptions;
 // `latency estimate` and `latency validate` (latency_estimate_cmd.cpp).

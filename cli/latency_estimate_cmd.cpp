@@ -63,6 +63,9 @@ void PrintEstimate(const latency::Estimate& estimate, const DeviceTable& target,
   std::printf("total %.4f ms on %s (table %lld", estimate.total_ms,
               target.table.info().device.c_str(),
               static_cast<long long>(target.table.info().store_id));
+  if (estimate.network_scale != 1.0)
+    std::printf("; sum of layers %.4f ms x network scale %.4f", estimate.layers_sum_ms,
+                estimate.network_scale);
   if (!estimate.added_keys.empty())
     std::printf("; %zu entries measured now and added", estimate.added_keys.size());
   std::printf(")\n");
@@ -103,51 +106,97 @@ struct ValidateArgs {
   std::string space;
   std::string device = "cpu";
   int64_t samples = 50;
+  int64_t rounds = 3;
   uint64_t seed = 1;
   latency::MeasureOptions measure;
 };
 
+// Seed stream of the validation architectures (calibration in `latency build` uses another).
+constexpr uint64_t kValidation = 2000;
+
 struct ValidationSample {
   std::string arch;
   NetSpec net;
-  double estimated_ms = 0;
+  latency::Estimate estimate;
   double measured_ms = 0;
 };
 
 std::vector<ValidationSample> MeasureSamples(const SearchSpace& space, DeviceTable& target,
                                              const ValidateArgs& args, bool progress) {
-  Rng rng(DeriveSeed(args.seed, rng_stream::kMeasureOrder, 1));
+  const std::vector<Arch> archs = RandomArchs(space, args.samples, args.seed, kValidation);
   latency::LatencyEstimator estimator(target.table, target.device.get());
-  ProgressBar bar("validating on " + args.device, args.samples, progress);
   std::vector<ValidationSample> samples;
-  for (int64_t i = 0; i < args.samples; ++i) {
-    ValidationSample s;
-    const Arch arch = RandomArch(space, rng);
-    s.arch = FormatArch(arch);
-    s.net = ToNetSpec(space, arch);
-    s.estimated_ms = estimator.Run(s.net).total_ms;
-    s.measured_ms = latency::EntryMs(target.device->MeasureNetwork(s.net));
+  for (const Arch& arch : archs) {
+    ValidationSample s{FormatArch(arch), ToNetSpec(space, arch), {}, 0};
+    s.estimate = estimator.Run(s.net);
     samples.push_back(std::move(s));
-    bar.Update(i + 1);
   }
-  bar.Finish("");
+  std::vector<NetSpec> nets;
+  for (const auto& s : samples) nets.push_back(s.net);
+  latency::BuildOptions options{args.seed, args.rounds, progress};
+  const std::vector<double> measured =
+      latency::MeasureNetworks(*target.device, nets, options, "validating on " + args.device);
+  for (size_t i = 0; i < samples.size(); ++i) samples[i].measured_ms = measured[i];
   return samples;
 }
 
 std::string ValidationConfigText(const ValidateArgs& args, const DeviceTable& target) {
-  return nlohmann::json{
-      {"command", "latency validate"},  {"space", args.space},
-      {"device", args.device},          {"fingerprint", target.table.info().fingerprint},
-      {"samples", args.samples},        {"seed", args.seed},
-      {"repeats", args.measure.repeats}}
+  return nlohmann::json{{"command", "latency validate"},
+                        {"space", args.space},
+                        {"device", args.device},
+                        {"fingerprint", target.table.info().fingerprint},
+                        {"samples", args.samples},
+                        {"rounds", args.rounds},
+                        {"seed", args.seed},
+                        {"repeats", args.measure.repeats}}
       .dump(2);
 }
 
-// Stores the validation as a run: the agreement metrics, and every sampled architecture with
-// its estimated and measured latency, so `hwnas results show` can list them later.
+struct Agreements {
+  latency::Agreement plain;      // the plain sum of layer entries
+  latency::Agreement corrected;  // the sum times the calibrated network scale
+};
+
+Agreements Compare(const std::vector<ValidationSample>& samples) {
+  std::vector<double> plain, corrected, measured;
+  for (const auto& s : samples) {
+    plain.push_back(s.estimate.layers_sum_ms);
+    corrected.push_back(s.estimate.total_ms);
+    measured.push_back(s.measured_ms);
+  }
+  return {latency::CompareLatencies(plain, measured),
+          latency::CompareLatencies(corrected, measured)};
+}
+
+MetricValues AgreementMetrics(const latency::Agreement& a, const std::string& prefix) {
+  return {{prefix + "mape_percent", a.mape_percent},
+          {prefix + "max_error_percent", a.max_ape_percent},
+          {prefix + "kendall_tau", a.kendall_tau},
+          {prefix + "within_5_percent", a.share_within_5pct},
+          {prefix + "within_10_percent", a.share_within_10pct}};
+}
+
+ArchitectureRecord ValidationRecord(const ValidationSample& s, int64_t step,
+                                    const std::string& device) {
+  ArchitectureRecord record;
+  record.role = "validation";
+  record.step = step;
+  record.arch = s.arch;
+  record.netspec_json = NetSpecToJson(s.net);
+  record.flops = NetFlops(s.net);
+  record.params = NetParams(s.net);
+  record.size_bits = NetSizeBits(s.net);
+  record.estimated_latency_ms = s.estimate.total_ms;
+  record.measured_latency_ms = s.measured_ms;
+  record.latency_device = device;
+  return record;
+}
+
+// Stores the validation as a run: the agreement of the calibrated estimate (and, prefixed
+// plain_, of the plain sum), and every sampled architecture with its estimated and measured
+// latency, so `hwnas results show` lists them later.
 int64_t StoreValidation(Store& store, const ValidateArgs& args, const DeviceTable& target,
-                        const std::vector<ValidationSample>& samples,
-                        const latency::Agreement& agreement) {
+                        const std::vector<ValidationSample>& samples, const Agreements& a) {
   results::RunInfo info;
   info.name = "validate-" + args.space + "-" + args.device;
   info.strategy = "latency-validate";
@@ -157,27 +206,22 @@ int64_t StoreValidation(Store& store, const ValidateArgs& args, const DeviceTabl
   info.seed = static_cast<int64_t>(args.seed);
   const int64_t run = store.BeginRun(info);
   auto reporter = store.MakeReporter(run);
-  for (size_t i = 0; i < samples.size(); ++i) {
-    ArchitectureRecord record;
-    record.role = "validation";
-    record.step = static_cast<int64_t>(i);
-    record.arch = samples[i].arch;
-    record.netspec_json = NetSpecToJson(samples[i].net);
-    record.flops = NetFlops(samples[i].net);
-    record.params = NetParams(samples[i].net);
-    record.size_bits = NetSizeBits(samples[i].net);
-    record.estimated_latency_ms = samples[i].estimated_ms;
-    record.measured_latency_ms = samples[i].measured_ms;
-    record.latency_device = args.device;
-    reporter->OnArchitecture(record);
-  }
-  reporter->OnMetrics(0, {{"mape_percent", agreement.mape_percent},
-                          {"max_error_percent", agreement.max_ape_percent},
-                          {"kendall_tau", agreement.kendall_tau},
-                          {"within_5_percent", agreement.share_within_5pct},
-                          {"within_10_percent", agreement.share_within_10pct}});
+  for (size_t i = 0; i < samples.size(); ++i)
+    reporter->OnArchitecture(ValidationRecord(samples[i], static_cast<int64_t>(i), args.device));
+  MetricValues metrics = AgreementMetrics(a.corrected, "");
+  for (auto& m : AgreementMetrics(a.plain, "plain_")) metrics.push_back(m);
+  metrics.push_back({"network_scale", latency::NetworkScale(target.table)});
+  reporter->OnMetrics(0, metrics);
   store.FinishRun(run, results::RunStatus::kFinished);
   return run;
+}
+
+void PrintAgreement(const char* label, const latency::Agreement& a) {
+  std::printf(
+      "  %-26s MAPE %5.2f%%  max %6.2f%%  Kendall tau %.3f  within 5%%: %3.0f%%  "
+      "within 10%%: %3.0f%%\n",
+      label, a.mape_percent, a.max_ape_percent, a.kendall_tau, 100 * a.share_within_5pct,
+      100 * a.share_within_10pct);
 }
 
 void RunValidate(const ValidateArgs& args, const GlobalOptions& global) {
@@ -189,23 +233,20 @@ void RunValidate(const ValidateArgs& args, const GlobalOptions& global) {
         "'latency validate' measures networks end to end: it needs a measurable "
         "device (cpu, cuda), not '" +
         args.device + "'");
-  latency::BuildOptions build;
-  build.show_progress = !global.quiet;
+  latency::BuildOptions build{args.seed, args.rounds, !global.quiet};
   latency::FillTable(*target.device, AllCandidateLayers(space), target.table, build);
   SaveDeviceTable(*store, target);
   const auto samples = MeasureSamples(space, target, args, !global.quiet);
-  std::vector<double> estimated, measured;
-  for (const auto& s : samples)
-    estimated.push_back(s.estimated_ms), measured.push_back(s.measured_ms);
-  const latency::Agreement a = latency::CompareLatencies(estimated, measured);
+  const Agreements a = Compare(samples);
   const int64_t run = StoreValidation(*store, args, target, samples, a);
   std::printf("validated table %lld (%s / %s) on %lld random architectures (run %lld)\n",
               static_cast<long long>(target.table.info().store_id), args.device.c_str(),
-              space.name.c_str(), static_cast<long long>(a.count), static_cast<long long>(run));
-  std::printf("  mean absolute error %.2f%%, max %.2f%%, Kendall tau %.3f\n", a.mape_percent,
-              a.max_ape_percent, a.kendall_tau);
-  std::printf("  within +-5%%: %.0f%%, within +-10%%: %.0f%%\n", 100 * a.share_within_5pct,
-              100 * a.share_within_10pct);
+              space.name.c_str(), static_cast<long long>(a.plain.count),
+              static_cast<long long>(run));
+  PrintAgreement("plain sum of layers", a.plain);
+  char label[64];
+  std::snprintf(label, sizeof label, "x network scale %.4f", latency::NetworkScale(target.table));
+  PrintAgreement(label, a.corrected);
 }
 
 void AddValidateCommand(CLI::App& parent, const GlobalOptions& global) {
@@ -214,7 +255,9 @@ void AddValidateCommand(CLI::App& parent, const GlobalOptions& global) {
       "validate",
       "Measure random architectures of a space end to end and compare with the table\n"
       "estimate: mean and max absolute percentage error, Kendall tau, share within 5% and\n"
-      "10%. The table is completed first; the result is stored as a run. Example:\n"
+      "10%, for the plain sum of layers and for the sum times the table's calibrated\n"
+      "network scale ('latency build' calibrates it). The table is completed first; the\n"
+      "result is stored as a run. Example:\n"
       "  hwnas latency validate --space fmnist-mbconv --device cpu --samples 50");
   cmd->add_option("--space", args->space, "search space name or file")->required();
   cmd->add_option("--device", args->device, "a measurable device")->capture_default_str();

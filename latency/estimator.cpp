@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <nlohmann/json.hpp>
+
 #include "core/errors.h"
 #include "latency/op_key.h"
 
@@ -37,6 +39,20 @@ const char* EntrySourceName(EntrySource source) {
   return "?";
 }
 
+double NetworkScale(const LatencyTable& table) {
+  const auto properties = nlohmann::json::parse(table.info().properties_json, nullptr, false);
+  if (!properties.is_object() || !properties.contains("network_scale")) return 1.0;
+  return properties["network_scale"].get<double>();
+}
+
+void SetNetworkScale(LatencyTable& table, double scale, int64_t calibration_networks) {
+  auto properties = nlohmann::json::parse(table.info().properties_json, nullptr, false);
+  if (!properties.is_object()) properties = nlohmann::json::object();
+  properties["network_scale"] = scale;
+  properties["calibration_networks"] = calibration_networks;
+  table.mutable_info().properties_json = properties.dump();
+}
+
 double EntryMs(const LatencyStats& stats) {
   return std::isfinite(stats.median) && stats.median > 0 ? stats.median : stats.mean;
 }
@@ -66,8 +82,10 @@ Estimate LatencyEstimator::Run(const NetSpec& net) {
     const double ms = EntryMs(table_.At(keys[i]));
     estimate.layers.push_back(
         {net.layers[i].name, keys[i], ms, added ? added_source : EntrySource::kTable});
-    estimate.total_ms += ms;
+    estimate.layers_sum_ms += ms;
   }
+  estimate.network_scale = NetworkScale(table_);
+  estimate.total_ms = estimate.layers_sum_ms * estimate.network_scale;
   return estimate;
 }
 

@@ -1,7 +1,7 @@
-// LatencyEstimator: NetSpec -> milliseconds on one device, with a per-layer breakdown.
-// Table hits first. A key the table lacks is measured and added on a measurable device, and
-// computed on a model device; on a table-only device it is an error that names the missing
-// keys. Never a silent default.
+// LatencyEstimator: NetSpec -> milliseconds on one device, with a per-layer breakdown: the sum
+// of the layers' table entries times the table's calibrated network scale. Table hits first. A key
+// the table lacks is measured and added on a measurable device, and computed on a model device; on
+// a table-only device it is an error that names the missing keys. Never a silent default.
 #pragma once
 
 #include <string>
@@ -23,7 +23,9 @@ struct LayerEstimate {
 };
 
 struct Estimate {
-  double total_ms = 0;
+  double total_ms = 0;       // layers_sum_ms x network_scale
+  double layers_sum_ms = 0;  // the plain sum of the layers' entries
+  double network_scale = 1;  // the table's calibrated network/sum ratio (1 when uncalibrated)
   std::vector<LayerEstimate> layers;
   std::vector<std::string> added_keys;  // entries measured or computed now, added to the table
 };
@@ -43,5 +45,10 @@ class LatencyEstimator {
 
 // The latency an entry contributes: its median when known (robust to outliers), else its mean.
 double EntryMs(const LatencyStats& stats);
+
+// The calibrated ratio of end-to-end latency to the sum of layer entries kept in a table's
+// properties ("network_scale", see CalibrateNetworkScale); 1 when the table has none.
+double NetworkScale(const LatencyTable& table);
+void SetNetworkScale(LatencyTable& table, double scale, int64_t calibration_networks);
 
 }  // namespace hwnas::latency

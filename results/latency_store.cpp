@@ -143,4 +143,12 @@ void Store::DeleteLatencyTable(int64_t table_id) {
   transaction.Commit();
 }
 
+void Store::SetLatencyTableProperties(int64_t table_id, const std::string& properties_json) {
+  Transaction transaction(*db_);
+  RequireTable(*db_, table_id);
+  Statement update(*db_, "UPDATE latency_tables SET properties_json = ? WHERE id = ?");
+  update.Bind(1, properties_json).Bind(2, table_id).Run();
+  transaction.Commit();
+}
+
 }  // namespace hwnas::results

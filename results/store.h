@@ -79,6 +79,8 @@ class Store {
                                           const std::string& space) const;
   std::vector<LatencyTableRecord> ListLatencyTables() const;  // without entries
   void DeleteLatencyTable(int64_t table_id);
+  // Replaces a table's properties (e.g. a calibration added after it was first saved).
+  void SetLatencyTableProperties(int64_t table_id, const std::string& properties_json);
 
  private:
   explicit Store(std::unique_ptr<Database> db);

@@ -13,12 +13,12 @@
 namespace hwnas::latency {
 
 struct MeasureOptions {
-  int64_t threads = 1;         // intra-op threads while timing
+  int64_t threads = 1;         // intra-op threads (set for the whole process by the device)
   int64_t batch = 1;           // images per forward pass
   bool channels_last = true;   // memory format, part of the fingerprint
-  int64_t repeats = 40;        // timed samples per operator
-  double min_sample_ms = 1.0;  // each sample times enough calls to last at least this long
-  double warmup_ms = 20.0;     // untimed calls first, to settle caches and allocators
+  int64_t repeats = 20;        // timed samples per operator and round
+  double min_sample_ms = 3.0;  // each sample times enough calls to last at least this long
+  double warmup_ms = 30.0;     // untimed calls first, to settle caches and allocators
   double max_cv = 0.05;        // a noisier measurement is repeated ...
   int64_t retries = 2;         // ... this many times, then flagged unstable
 };

@@ -183,7 +183,10 @@ TEST_F(LatencyCliTest, ValidateStoresItsAgreementAsARun) {
   std::set<std::string> names;
   for (const auto& m : store->Metrics(1)) names.insert(m.name);
   EXPECT_EQ(names, (std::set<std::string>{"kendall_tau", "mape_percent", "max_error_percent",
-                                          "within_10_percent", "within_5_percent"}));
+                                          "within_10_percent", "within_5_percent",
+                                          "plain_kendall_tau", "plain_mape_percent",
+                                          "plain_max_error_percent", "plain_within_10_percent",
+                                          "plain_within_5_percent", "network_scale"}));
 }
 
 TEST_F(LatencyCliTest, DiffComparesTwoTablesKeyByKey) {
