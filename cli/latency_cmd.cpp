@@ -126,6 +126,7 @@ struct ImportArgs {
   std::string device;
   std::string format;
   std::string space;
+  latency::MeasureOptions measure;  // the conditions a table for cpu or cuda must match
 };
 
 std::string DetectFormat(const std::string& file, const std::string& requested) {
@@ -157,12 +158,26 @@ results::LatencyTableRecord HaqRecord(const latency::HaqCostTable& haq, const Im
   return record;
 }
 
-void CheckImportedName(const std::string& device) {
-  for (const auto& known : latency::KnownDeviceNames(ConfigsDir()))
-    if (known == device)
-      throw UsageError("'" + device +
-                       "' is a built-in device; give the imported table device another name "
-                       "(e.g. the phone or accelerator it was measured on)");
+// A table may stand for a built-in measurable device only when it was measured under exactly
+// this machine's conditions (its exported header says so); model devices compute their costs.
+// Returns the device's fingerprint then, or "" for an ordinary table device.
+std::string CheckImportTarget(const ImportArgs& args) {
+  const auto device = latency::MakeDevice({args.device, args.measure, ConfigsDir()});
+  if (!device) return "";
+  if (device->kind() != latency::DeviceKind::kMeasurable)
+    throw UsageError("'" + args.device + "' is a model device; its costs are computed, not " +
+                     "imported: give the table device another name");
+  const auto declared = latency::DeclaredFingerprint(args.file);
+  if (!declared)
+    throw DataError(args.file + " does not say what it was measured under, so it cannot stand " +
+                    "for this machine's '" + args.device + "' device (" + device->fingerprint() +
+                    "); import it under another device name, e.g. --device phone");
+  if (*declared != device->fingerprint())
+    throw DataError(args.file + " was measured under '" + *declared + "', but this machine's '" +
+                    args.device + "' device is '" + device->fingerprint() +
+                    "' (processor, threads, batch, library or memory format differ); import it " +
+                    "under another device name, e.g. --device " + args.device + "-other");
+  return device->fingerprint();
 }
 
 // The file is read and validated completely before the store is opened, so a bad file leaves
@@ -179,11 +194,20 @@ results::LatencyTableRecord ReadTableFile(const ImportArgs& args, const std::str
   return record;
 }
 
+// The record as the built-in device's own table: same fingerprint, so build and estimate use it.
+void AsMeasurableDevice(results::LatencyTableRecord& record, const ImportArgs& args,
+                        const std::string& fingerprint) {
+  const auto device = latency::MakeDevice({args.device, args.measure, ConfigsDir()});
+  record.device = {args.device, latency::DeviceKindName(device->kind()), fingerprint,
+                   device->properties_json()};
+}
+
 void RunImport(ImportArgs args, const GlobalOptions& global) {
-  CheckImportedName(args.device);
   const std::string format = DetectFormat(args.file, args.format);
   if (args.space.empty()) args.space = std::filesystem::path(args.file).stem().string();
-  const results::LatencyTableRecord record = ReadTableFile(args, format);
+  results::LatencyTableRecord record = ReadTableFile(args, format);
+  const std::string fingerprint = CheckImportTarget(args);
+  if (!fingerprint.empty()) AsMeasurableDevice(record, args, fingerprint);
   auto store = Store::Open(global.db_path);  // only after the file is known to be valid
   const int64_t id = store->SaveLatencyTable(record);
   std::printf("imported %zu entries from %s as table %lld of device '%s' (%s)\n",
@@ -198,7 +222,9 @@ void AddImportCommand(CLI::App& parent, const GlobalOptions& global) {
       "Import a latency table measured elsewhere as a table device. Formats: proxyless-yaml\n"
       "(ProxylessNAS / Once-for-All lookup tables: key -> count, mean, var|std) and haq-npy\n"
       "(HAQ [layers, 8, 8] int64 cost table). The whole file is validated first; nothing is\n"
-      "stored when any entry is bad. Example:\n"
+      "stored when any entry is bad. A table exported by 'latency build --out' may be imported\n"
+      "as --device cpu (or cuda) only if its fingerprint matches this machine's (--threads,\n"
+      "--batch as when it was measured). Example:\n"
       "  hwnas latency import ../shared/data/luts/proxylessnas-mobile-pixel1.yaml --device "
       "pixel1");
   cmd->add_option("file", args->file, "table file")->required();
@@ -207,6 +233,7 @@ void AddImportCommand(CLI::App& parent, const GlobalOptions& global) {
   cmd->add_option("--format", args->format, "proxyless-yaml or haq-npy (default: by extension)")
       ->check(CLI::IsMember({"proxyless-yaml", "haq-npy"}));
   cmd->add_option("--space", args->space, "name the keys belong to (default: the file name)");
+  AddMeasureOptions(*cmd, &args->measure);
   cmd->callback([args, &global] { RunImport(*args, global); });
 }
 

@@ -264,6 +264,10 @@ void AddValidateCommand(CLI::App& parent, const GlobalOptions& global) {
   cmd->add_option("--samples", args->samples, "random architectures to measure")
       ->capture_default_str()
       ->check(CLI::Range(2, 100000));
+  cmd->add_option("--rounds", args->rounds,
+                  "interleaved measurements per network and entry; the fastest is kept")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
   cmd->add_option("--seed", args->seed, "seed of the sampled architectures")->capture_default_str();
   AddMeasureOptions(*cmd, &args->measure);
   cmd->callback([args, &global] { RunValidate(*args, global); });

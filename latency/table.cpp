@@ -314,8 +314,20 @@ LatencyTable ImportProxylessYaml(const std::string& path, const TableInfo& info)
   return ParseProxylessYaml(ReadWholeFile(path), path, info);
 }
 
+namespace {
+
+// YAML comments, so other tools read the file unchanged while hwnas can check where the
+// numbers come from before it trusts them as this machine's (DeclaredFingerprint).
+std::string ProvenanceHeader(const TableInfo& info) {
+  if (info.fingerprint.empty()) return "";
+  return "# hwnas latency table\n# device: " + info.device +
+         "\n# fingerprint: " + info.fingerprint + "\n# space: " + info.space + "\n";
+}
+
+}  // namespace
+
 std::string ProxylessYamlText(const LatencyTable& table) {
-  std::string text;
+  std::string text = ProvenanceHeader(table.info());
   for (const auto& [key, stats] : table.entries()) {
     const std::string problem = ExportProblem(stats);
     if (!problem.empty()) {
@@ -329,6 +341,16 @@ std::string ProxylessYamlText(const LatencyTable& table) {
 
 void ExportProxylessYaml(const LatencyTable& table, const std::string& path) {
   WriteFileAtomically(path, ProxylessYamlText(table));
+}
+
+std::optional<std::string> DeclaredFingerprint(const std::string& path) {
+  std::ifstream in(path);
+  const std::string marker = "# fingerprint: ";
+  std::string line;
+  while (std::getline(in, line) && line.rfind("#", 0) == 0) {
+    if (line.rfind(marker, 0) == 0) return line.substr(marker.size());
+  }
+  return std::nullopt;
 }
 
 }  // namespace hwnas::latency

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -82,14 +83,19 @@ LatencyTable ImportProxylessYaml(const std::string& path, const TableInfo& info)
 LatencyTable ParseProxylessYaml(const std::string& text, const std::string& display_name,
                                 const TableInfo& info);
 
-// The same format with count/mean/std, keys byte-wise sorted, numbers in their shortest exact
-// form, so that an exported table imports to identical mean, std and count. Throws DataError
-// naming the key when an entry cannot be written (count < 1, or a mean or std that is not a
-// finite number >= 0).
+// The same format with count/mean/std (after a comment header with the table's device,
+// fingerprint and space when it has a fingerprint), keys byte-wise sorted, numbers in their
+// shortest exact form, so that an exported table imports to identical mean, std and count. Throws
+// DataError naming the key when an entry cannot be written (count < 1, or a mean or std that is not
+// a finite number >= 0).
 std::string ProxylessYamlText(const LatencyTable& table);
 // Writes ProxylessYamlText to `path` through a temporary file renamed into place; on any
 // failure the previous file is untouched (IoError, exit code 74, or the DataError above before
 // anything is written).
 void ExportProxylessYaml(const LatencyTable& table, const std::string& path);
+
+// Exported tables start with comment lines naming their device, fingerprint and space; this
+// reads the fingerprint back (nullopt for files without one, e.g. the published tables).
+std::optional<std::string> DeclaredFingerprint(const std::string& path);
 
 }  // namespace hwnas::latency

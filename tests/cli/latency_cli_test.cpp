@@ -45,18 +45,19 @@ class LatencyCliTest : public ::testing::Test {
 };
 
 TEST_F(LatencyCliTest, BuildMeasuresEveryLayerOnceAndReusesThemAfterwards) {
-  CommandResult first =
-      Latency({"build", "--space", space_, "--repeats", "5", "--out", dir_ + "/cpu.yaml"});
+  CommandResult first = Latency({"build", "--space", space_, "--repeats", "5", "--rounds", "2",
+                                 "--calibration-networks", "2", "--out", dir_ + "/cpu.yaml"});
   ASSERT_EQ(first.exit_code, 0) << first.err;
   EXPECT_THAT(first.out, HasSubstr("table 1: cpu / tiny, 4 entries (4 measured now, 0 reused)"));
   EXPECT_THAT(ReadFile(dir_ + "/cpu.yaml"),
               HasSubstr("expanded_conv-input:8x8x8-output:8x8x8-expand:3-kernel:3-stride:1-"
                         "idskip:1:\n  count: 5\n"));
-  CommandResult second = Latency({"build", "--space", space_, "--repeats", "5"});
+  CommandResult second = Latency({"build", "--space", space_, "--repeats", "5", "--rounds", "1"});
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_THAT(second.out, HasSubstr("4 entries (0 measured now, 4 reused)"));
   // Other measurement conditions are another fingerprint: nothing is reused.
-  CommandResult threads = Latency({"build", "--space", space_, "--repeats", "5", "--threads", "2"});
+  CommandResult threads = Latency({"build", "--space", space_, "--repeats", "5", "--rounds", "1",
+                                   "--calibration-networks", "0", "--threads", "2"});
   EXPECT_THAT(threads.out, HasSubstr("table 2: cpu / tiny, 4 entries (4 measured now, 0 reused)"));
 }
 
@@ -133,12 +134,42 @@ TEST_F(LatencyCliTest, BadTableFileIsRejectedWithItsLocationAndNothingIsStored) 
   EXPECT_FALSE(fs::exists(db_));
 }
 
-TEST_F(LatencyCliTest, BuiltInDeviceNamesCannotBeImportedOver) {
+TEST_F(LatencyCliTest, ATableStandsForThisCpuOnlyWithThisCpusFingerprint) {
+  ASSERT_EQ(Latency({"build", "--space", space_, "--repeats", "5", "--calibration-networks", "0",
+                     "--out", dir_ + "/cpu.yaml"})
+                .exit_code,
+            0);
+  const std::string exported = ReadFile(dir_ + "/cpu.yaml");
+  EXPECT_THAT(exported, ::testing::StartsWith("# hwnas latency table\n# device: cpu\n"
+                                              "# fingerprint: cpu|"));
+  // Same machine, same conditions: accepted as the cpu device's own table.
+  const std::string other_db = dir_ + "/other.db";
+  CommandResult same = RunHwnas({"--db", other_db, "latency", "import", dir_ + "/cpu.yaml",
+                                 "--device", "cpu", "--space", "tiny"});
+  ASSERT_EQ(same.exit_code, 0) << same.err;
+  CommandResult reuse = RunHwnas({"--db", other_db, "-q", "latency", "build", "--space", space_,
+                                  "--repeats", "5", "--calibration-networks", "0"});
+  EXPECT_THAT(reuse.out, HasSubstr("4 entries (0 measured now, 4 reused)"));
+  // Other threads: another fingerprint, refused for cpu, and nothing stored.
+  CommandResult threads = RunHwnas({"--db", dir_ + "/third.db", "latency", "import",
+                                    dir_ + "/cpu.yaml", "--device", "cpu", "--threads", "2"});
+  EXPECT_EQ(threads.exit_code, 65);
+  EXPECT_THAT(threads.err, HasSubstr("|threads=1|"));
+  EXPECT_THAT(threads.err, HasSubstr("import it under another device name, e.g. --device "
+                                     "cpu-other"));
+  EXPECT_FALSE(fs::exists(dir_ + "/third.db"));
+}
+
+TEST_F(LatencyCliTest, PublishedTablesCannotStandForBuiltInDevices) {
   RequireSharedData();
-  CommandResult r =
+  CommandResult cpu =
       Latency({"import", kData + "proxylessnas-mobile-pixel1.yaml", "--device", "cpu"});
-  EXPECT_EQ(r.exit_code, 64);
-  EXPECT_THAT(r.err, HasSubstr("'cpu' is a built-in device"));
+  EXPECT_EQ(cpu.exit_code, 65);
+  EXPECT_THAT(cpu.err, HasSubstr("does not say what it was measured under"));
+  CommandResult model = Latency(
+      {"import", kData + "proxylessnas-mobile-pixel1.yaml", "--device", "roofline-example"});
+  EXPECT_EQ(model.exit_code, 64);
+  EXPECT_THAT(model.err, HasSubstr("'roofline-example' is a model device"));
   EXPECT_FALSE(fs::exists(db_));
 }
 
@@ -174,7 +205,8 @@ TEST_F(LatencyCliTest, ModelDevicesComputeEveryEntry) {
 }
 
 TEST_F(LatencyCliTest, ValidateStoresItsAgreementAsARun) {
-  CommandResult r = Latency({"validate", "--space", space_, "--samples", "3", "--repeats", "5"});
+  CommandResult r =
+      Latency({"validate", "--space", space_, "--samples", "3", "--repeats", "5", "--rounds", "1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("on 3 random architectures (run 1)"));
   auto store = results::Store::Open(db_, results::Store::OpenMode::kExisting);

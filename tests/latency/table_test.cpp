@@ -231,11 +231,23 @@ TEST(ProxylessYamlTest, ExportWritesSortedCountMeanStd) {
   table.Insert("Logits-input:7x7x1280-output:1000", Stats(0.3, 1e-05, 982));
   table.Insert(kConvKey, Stats(4, 0.5, 982));
   EXPECT_EQ(ProxylessYamlText(table),
+            "# hwnas latency table\n# device: pixel1\n# fingerprint: pixel1|tflite|batch=1\n"
+            "# space: proxylessnas-mobile\n"
             "Conv-input:224x224x3-output:112x112x32:\n  count: 982\n  mean: 4\n  std: 0.5\n"
             "Logits-input:7x7x1280-output:1000:\n  count: 982\n  mean: 0.3\n  std: 1e-05\n" +
                 std::string(kBlockKey) + ":\n  count: 164\n  mean: 6.25\n  std: 0.125\n");
   const LatencyTable back = ParseProxylessYaml(ProxylessYamlText(table), "t.yaml", Info());
   EXPECT_EQ(back.At("Logits-input:7x7x1280-output:1000").std, 1e-05);
+}
+
+TEST(ProxylessYamlTest, ExportedFingerprintIsReadBack) {
+  const std::string dir = testing::MakeTempDir("latency-fingerprint");
+  LatencyTable table(Info());
+  table.Insert(kConvKey, Stats(4, 0.5, 982));
+  ExportProxylessYaml(table, dir + "/t.yaml");
+  EXPECT_EQ(DeclaredFingerprint(dir + "/t.yaml"), "pixel1|tflite|batch=1");
+  testing::WriteFile(dir + "/plain.yaml", "Conv-input:8x8x1-output:8x8x8:\n  count: 1\n");
+  EXPECT_EQ(DeclaredFingerprint(dir + "/plain.yaml"), std::nullopt);
 }
 
 TEST(ProxylessYamlTest, ExportNeverOverwritesOnFailure) {
