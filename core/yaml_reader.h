@@ -3,7 +3,8 @@
 // command-line override it came from), and every problem is collected, not just the first.
 //   Document (text + key=value overrides) -> Mapping getters or Schema<T> -> Finish():
 //   unknown keys with a did-you-mean suggestion, diagnostics sorted by position, overrides last.
-// INTERNAL to core/: this header includes yaml-cpp, so include it only from core/*.cpp; public
+// INTERNAL: this header includes yaml-cpp, so include it only from .cpp files of core/ and of the
+// torch-free libraries that read their own YAML files (latency/); public
 // headers hand out plain structs and ConfigError, never a YAML::Node.
 //
 // Example, a device file "name: pixel1\nthreads: 4\ncores: [0, 1]":
