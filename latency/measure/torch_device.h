@@ -16,7 +16,8 @@ struct MeasureOptions {
   int64_t threads = 1;         // intra-op threads (set for the whole process by the device)
   int64_t batch = 1;           // images per forward pass
   bool channels_last = true;   // memory format, part of the fingerprint
-  int64_t repeats = 20;        // timed samples per operator and round
+  int64_t repeats = 20;        // timed samples per operator and round, ...
+  double budget_ms = 2000;     // ... unless this much time is spent first (at least 5 samples)
   double min_sample_ms = 3.0;  // each sample times enough calls to last at least this long
   double warmup_ms = 30.0;     // untimed calls first, to settle caches and allocators
   double max_cv = 0.05;        // a noisier measurement is repeated ...
