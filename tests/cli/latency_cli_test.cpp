@@ -19,6 +19,10 @@ using Json = nlohmann::json;
 
 const std::string kData = std::string(HWNAS_SOURCE_DIR) + "/../shared/data/luts/";
 
+// A macro, not a helper function: GTEST_SKIP() returns from the function it is written in.
+#define REQUIRE_SHARED_DATA() \
+  if (!fs::exists(kData)) GTEST_SKIP() << "shared data not found at " << kData
+
 // 8x8x1 inputs; stem, first block, two identical 8->8 blocks with one candidate, classifier:
 // four distinct layers to measure.
 const char* kTinySpace =
@@ -37,9 +41,6 @@ class LatencyCliTest : public ::testing::Test {
   CommandResult Latency(std::vector<std::string> args) {
     args.insert(args.begin(), {"--db", db_, "-q", "latency"});
     return RunHwnas(args);
-  }
-  void RequireSharedData() {
-    if (!fs::exists(kData)) GTEST_SKIP() << "shared data not found at " << kData;
   }
   std::string dir_, db_, space_;
 };
@@ -75,7 +76,7 @@ TEST_F(LatencyCliTest, EstimateMeasuresMissingEntriesOnTheCpu) {
 }
 
 TEST_F(LatencyCliTest, ImportsThePixel1TableAndEstimatesProxylessMobileExactly) {
-  RequireSharedData();
+  REQUIRE_SHARED_DATA();
   CommandResult imported =
       Latency({"import", kData + "proxylessnas-mobile-pixel1.yaml", "--device", "pixel1"});
   ASSERT_EQ(imported.exit_code, 0) << imported.err;
@@ -90,7 +91,7 @@ TEST_F(LatencyCliTest, ImportsThePixel1TableAndEstimatesProxylessMobileExactly) 
 }
 
 TEST_F(LatencyCliTest, MissingKeysOnATableDeviceAreAnErrorNamingThem) {
-  RequireSharedData();
+  REQUIRE_SHARED_DATA();
   ASSERT_EQ(Latency({"import", kData + "proxylessnas-mobile-pixel1.yaml", "--device", "pixel1"})
                 .exit_code,
             0);
@@ -103,7 +104,7 @@ TEST_F(LatencyCliTest, MissingKeysOnATableDeviceAreAnErrorNamingThem) {
 }
 
 TEST_F(LatencyCliTest, ImportsEveryNote10TableAndTheHaqCostTable) {
-  RequireSharedData();
+  REQUIRE_SHARED_DATA();
   for (const char* res : {"160", "176", "192", "208", "224"}) {
     CommandResult r = Latency({"import", kData + "ofa-note10-" + res + ".yaml", "--device",
                                std::string("note10-") + res});
@@ -161,7 +162,7 @@ TEST_F(LatencyCliTest, ATableStandsForThisCpuOnlyWithThisCpusFingerprint) {
 }
 
 TEST_F(LatencyCliTest, PublishedTablesCannotStandForBuiltInDevices) {
-  RequireSharedData();
+  REQUIRE_SHARED_DATA();
   CommandResult cpu =
       Latency({"import", kData + "proxylessnas-mobile-pixel1.yaml", "--device", "cpu"});
   EXPECT_EQ(cpu.exit_code, 65);
@@ -222,7 +223,7 @@ TEST_F(LatencyCliTest, ValidateStoresItsAgreementAsARun) {
 }
 
 TEST_F(LatencyCliTest, DiffComparesTwoTablesKeyByKey) {
-  RequireSharedData();
+  REQUIRE_SHARED_DATA();
   Latency({"import", kData + "ofa-note10-160.yaml", "--device", "n160"});
   Latency({"import", kData + "ofa-note10-224.yaml", "--device", "n224"});
   CommandResult r = Latency({"diff", "n160", "n224"});
