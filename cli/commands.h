@@ -21,6 +21,7 @@ struct GlobalOptions {
 void AddConfigCommands(CLI::App& app);
 void AddResultsCommands(CLI::App& app, const GlobalOptions& global);
 void AddTrainCommand(CLI::App& app, const GlobalOptions& global);
+void AddSearchCommand(CLI::App& app, const GlobalOptions& global);
 void AddLatencyCommands(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace hwnas::cli

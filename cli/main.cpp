@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   hwnas::cli::AddConfigCommands(app);
   hwnas::cli::AddResultsCommands(app, global);
   hwnas::cli::AddTrainCommand(app, global);
+  hwnas::cli::AddSearchCommand(app, global);
   hwnas::cli::AddLatencyCommands(app, global);
 
   try {

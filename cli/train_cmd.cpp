@@ -3,26 +3,22 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/run_common.h"
 #include "core/config.h"
 #include "core/dataset.h"
 #include "core/errors.h"
 #include "core/netspec_yaml.h"
-#include "core/sha256.h"
 #include "results/store.h"
 #include "search/trainer.h"
 
 namespace hwnas::cli {
 namespace {
 
-struct TrainArgs {
-  std::string config_path;
-  std::vector<std::string> overrides;
-};
+using TrainArgs = ConfigArgs;
 
 // The network must accept the dataset's images and produce its classes.
 void CheckNetMatchesData(const NetSpec& net, const Dataset& data, const Config& config) {
@@ -38,19 +34,6 @@ void CheckNetMatchesData(const NetSpec& net, const Dataset& data, const Config& 
         "network '" + net.name + "' does not fit the dataset (got " +
             shape(net.input_size, net.input_channels, net.num_classes) + "; expected " +
             shape(data.height, data.channels, data.num_classes) + ")"}});
-}
-
-results::RunInfo MakeRunInfo(const Config& config, const std::string& dataset) {
-  results::RunInfo info;
-  info.name = config.name;
-  info.strategy = config.strategy;
-  info.config_text = ConfigToYaml(config);
-  info.config_hash = Sha256Hex(info.config_text);
-  info.device = config.device.name;
-  info.dataset = dataset;
-  info.seed = static_cast<int64_t>(config.seed);
-  info.engine_version = HWNAS_VERSION;
-  return info;
 }
 
 void PrintSummary(int64_t run_id, const Config& config, const NetSpec& net,
@@ -81,14 +64,12 @@ void RunTrain(const TrainArgs& args, const GlobalOptions& global) {
   CheckNetMatchesData(net, data.train, config);
 
   auto store = results::Store::Open(global.db_path);
-  const int64_t run_id = store->BeginRun(MakeRunInfo(config, DatasetName(config.data.dataset)));
+  const int64_t run_id = store->BeginRun(MakeRunInfo(config));
   auto reporter = store->MakeReporter(run_id);
   search::TrainContext context;
   context.reporter = reporter.get();
   context.show_progress = !global.quiet;
-  context.artifact_dir = (std::filesystem::absolute(global.db_path).parent_path() /
-                          "hwnas-artifacts" / ("run-" + std::to_string(run_id)))
-                             .string();
+  context.artifact_dir = ArtifactDir(global.db_path, run_id);
   try {
     const search::TrainResult result = search::TrainNetwork(net, config, data, context);
     store->FinishRun(run_id, results::RunStatus::kFinished);
@@ -108,9 +89,7 @@ void AddTrainCommand(CLI::App& app, const GlobalOptions& global) {
       "Train the network named by a config (strategy: train) on its dataset, measure its\n"
       "latency, and store the run. Example:\n"
       "  hwnas train configs/quickstart.yaml train.epochs=1 data.train_limit=5000");
-  cmd->add_option("config", args->config_path, "YAML config file")->required();
-  cmd->add_option("overrides", args->overrides,
-                  "key=value overrides applied before validation, e.g. train.epochs=1");
+  AddConfigArguments(*cmd, args.get(), "train.epochs=1");
   cmd->callback([args, &global] { RunTrain(*args, global); });
 }
 

@@ -14,13 +14,16 @@ using yaml::RealRange;
 using yaml::Schema;
 using yaml::StringRule;
 
-// Every strategy the config accepts, and whether it trains a network given by `net`.
+// Every strategy the config accepts, whether it trains a network given by `net`, and whether
+// it searches the space given by `space`.
 struct StrategyInfo {
   const char* name;
   bool needs_net;
+  bool needs_space = false;
 };
 constexpr StrategyInfo kStrategies[] = {
     {"train", true},
+    {"proxyless", false, true},
 };
 
 const std::vector<std::pair<std::string, DatasetKind>>& DatasetNames() {
@@ -104,6 +107,46 @@ Schema<TrainOptions> TrainSchema() {
   return s;
 }
 
+Schema<ProxylessOptions> ProxylessSchema() {
+  using O = ProxylessOptions;
+  Schema<O> s;
+  s.Integer("warmup_epochs", &O::warmup_epochs, IntRange::Between(0, 10000),
+            "epochs training only the supernet's weights, on uniformly sampled paths");
+  s.Integer("epochs", &O::epochs, IntRange::Between(1, 10000),
+            "search epochs training weights and architecture parameters in turn");
+  s.Real("arch_learning_rate", &O::arch_learning_rate, RealRange::OpenClosed(0, 10),
+         "Adam learning rate of the architecture parameters (betas 0, 0.999)");
+  s.Real("arch_weight_decay", &O::arch_weight_decay, RealRange::ClosedOpen(0, 1),
+         "weight decay of the architecture parameters");
+  s.Integer("arch_update_every", &O::arch_update_every, IntRange::Between(1, 100000),
+            "weight batches per architecture step (on a held-out batch)");
+  s.Enum("grad_mode", &O::grad_mode,
+         {{"full_v2", ProxylessGradMode::kFullV2}, {"two", ProxylessGradMode::kTwo}},
+         "architecture gradient: full_v2 = every candidate, recomputed in backward; two = two "
+         "sampled paths");
+  s.Enum("loss", &O::loss,
+         {{"add_linear", ProxylessLoss::kAddLinear}, {"mul_log", ProxylessLoss::kMulLog}},
+         "cost regulariser: add_linear = CE + lambda*(E[cost]-T)/T; mul_log = "
+         "alpha*CE*(log E[cost]/log T)^beta");
+  s.Enum("target_kind", &O::target_kind,
+         {{"latency", ProxylessTarget::kLatency}, {"flops", ProxylessTarget::kFlops}},
+         "what the regulariser targets: latency on `device` (target_ms) or FLOPs "
+         "(target_mflops)");
+  s.Real("target_ms", &O::target_ms, RealRange::ClosedOpen(0, 1e9),
+         "latency target T in ms on `device` (required with target_kind latency)");
+  s.Real("target_mflops", &O::target_mflops, RealRange::ClosedOpen(0, 1e9),
+         "FLOPs target T in million multiply-accumulates (required with target_kind flops)");
+  s.Real("lambda", &O::lambda, RealRange::Closed(0, 1000), "weight of the add_linear term");
+  s.Real("alpha", &O::alpha, RealRange::OpenClosed(0, 1000), "scale of the mul_log loss");
+  s.Real("beta", &O::beta, RealRange::Closed(0, 100), "exponent of the mul_log cost ratio");
+  s.Integer("retrain_epochs", &O::retrain_epochs, IntRange::Between(0, 10000),
+            "training epochs of the derived network; 0 = train.epochs");
+  s.Bool("fine_tune", &O::fine_tune,
+         "start the derived network from the supernet's weights instead of from scratch (not "
+         "supported yet)");
+  return s;
+}
+
 Schema<Config> ConfigSchema() {
   using O = Config;
   Schema<O> s;
@@ -111,16 +154,23 @@ Schema<Config> ConfigSchema() {
            "run name in logs and the results store; empty = the config file name without "
            "extension");
   s.Choice("strategy", &O::strategy, StrategyNames(),
-           "what to run: train = train the network given by `net`", Presence::kRequired);
+           "what to run: train = train the network given by `net`; proxyless = ProxylessNAS "
+           "search of `space`, then train the derived network",
+           Presence::kRequired);
   s.Integer("seed", &O::seed, IntRange::AtLeast(0), "seeds every random number generator");
   s.Integer("threads", &O::threads, IntRange::Between(1, 256),
             "intra-op threads for training and data preparation");
   s.String("net", &O::net, StringRule::kNonEmpty,
            "NetSpec YAML file of the network (required by strategy train); a relative path is "
            "relative to the config file's directory");
+  s.String("space", &O::space, StringRule::kAny,
+           "search space (required by strategy proxyless): a name in configs/spaces/ or a YAML "
+           "file; a relative path is relative to the config file's directory");
   s.Section("data", &O::data, DataSchema(), "the dataset and how it is fed");
   s.Section("device", &O::device, DeviceSchema(), "where latency is measured or looked up");
   s.Section("train", &O::train, TrainSchema(), "training of a standalone network");
+  s.Section("proxyless", &O::proxyless, ProxylessSchema(),
+            "ProxylessNAS search (strategy proxyless)");
   return s;
 }
 
@@ -140,10 +190,37 @@ void CheckAcrossKeys(const yaml::Mapping& root, const Config& config) {
     root.Require("net", "a path to a NetSpec YAML file; strategy " + config.strategy +
                             " trains the network it describes");
   }
+  if (strategy != nullptr && strategy->needs_space) {
+    root.Require("space",
+                 "a search space name or YAML file; strategy " + config.strategy + " searches it");
+    const ProxylessOptions& p = config.proxyless;
+    const yaml::Mapping section = root.Section("proxyless");
+    if (p.target_kind == ProxylessTarget::kLatency && p.target_ms <= 0)
+      section.ReportError("target_ms",
+                          "required with target_kind latency (expected a latency "
+                          "target in ms, > 0)");
+    if (p.target_kind == ProxylessTarget::kFlops && p.target_mflops <= 0)
+      section.ReportError("target_mflops",
+                          "required with target_kind flops (expected a target "
+                          "in million multiply-accumulates, > 0)");
+  }
+}
+
+// A space that names an existing file next to the config is that file; anything else stays as
+// written and is resolved like `hwnas latency --space` when the run starts.
+void ResolveSpace(Config* config) {
+  if (config->space.empty()) return;
+  fs::path space(config->space);
+  if (!space.is_relative()) return;
+  const fs::path beside = fs::path(config->source_path).parent_path() / space;
+  std::error_code error;
+  if (fs::is_regular_file(beside, error))
+    config->space = fs::absolute(beside, error).lexically_normal().string();
 }
 
 void ResolvePaths(Config* config) {
   if (config->name.empty()) config->name = fs::path(config->source_path).stem().string();
+  ResolveSpace(config);
   if (config->net.empty()) return;
   fs::path net(config->net);
   if (net.is_relative()) net = fs::path(config->source_path).parent_path() / net;

@@ -54,6 +54,31 @@ struct TrainOptions {
   bool channels_last = true;  // channels-last memory format for convolutions on CPU
 };
 
+// ProxylessNAS: warm-up, then joint weight/architecture training of a supernet, then the
+// derived network is retrained (or fine-tuned). Weights use `train` (learning rate, momentum,
+// label smoothing); the architecture uses Adam with beta1 = 0 on held-out batches.
+enum class ProxylessGradMode { kFullV2, kTwo };
+enum class ProxylessLoss { kAddLinear, kMulLog };
+enum class ProxylessTarget { kLatency, kFlops };
+
+struct ProxylessOptions {
+  int64_t warmup_epochs = 1;  // weights only, uniformly sampled paths
+  int64_t epochs = 3;         // joint search epochs
+  double arch_learning_rate = 6e-3;
+  double arch_weight_decay = 0;
+  int64_t arch_update_every = 5;  // weight batches per architecture step
+  ProxylessGradMode grad_mode = ProxylessGradMode::kFullV2;
+  ProxylessLoss loss = ProxylessLoss::kMulLog;
+  ProxylessTarget target_kind = ProxylessTarget::kLatency;
+  double target_ms = 0;      // latency target on `device`; required with target_kind latency
+  double target_mflops = 0;  // required with target_kind flops (million multiply-accumulates)
+  double lambda = 0.1;       // add_linear: CE + lambda * (E[cost] - T) / T
+  double alpha = 0.2;        // mul_log: alpha * CE * (log E[cost] / log T)^beta
+  double beta = 0.6;
+  int64_t retrain_epochs = 0;  // training epochs of the derived network; 0 = train.epochs
+  bool fine_tune = false;      // start from the supernet's weights instead of from scratch
+};
+
 // One resolved configuration: a file plus its overrides, validated.
 struct Config {
   std::string source_path;  // the YAML file it came from
@@ -62,9 +87,11 @@ struct Config {
   uint64_t seed = 1;
   int64_t threads = 2;  // intra-op threads for training and data preparation
   std::string net;      // NetSpec YAML path (strategy train), relative to the config file
+  std::string space;    // search space name (configs/spaces/) or YAML path (strategy proxyless)
   DataOptions data;
   DeviceOptions device;
   TrainOptions train;
+  ProxylessOptions proxyless;
 };
 
 }  // namespace hwnas

@@ -20,6 +20,7 @@ inline constexpr uint64_t kSyntheticTest = 3;   // synthetic test images, index 
 inline constexpr uint64_t kBatchOrder = 4;      // sample order of an epoch, index = epoch
 inline constexpr uint64_t kAugment = 5;         // augmentation, index = epoch, then position
 inline constexpr uint64_t kMeasureOrder = 6;    // order in which latency entries are measured
+inline constexpr uint64_t kArchSample = 7;      // ProxylessNAS path sampling of the supernet
 }  // namespace rng_stream
 
 // The SplitMix64 finaliser: a bijective 64-bit mix with full avalanche.

@@ -219,20 +219,25 @@ std::string ClosestName(const std::string& name, const std::vector<std::string>&
 
 // A known key anywhere in the schema with the same or a close leaf name, e.g. "epochs" at the
 // top level -> "train.epochs". Never the unknown key's own ancestors.
-std::string ClosestSchemaKey(const std::string& path, const std::set<std::string>& schema_keys) {
-  std::string best;
+// The schema keys elsewhere whose last part is closest to `path`'s, as "'a'" or "'a' or 'b'":
+// when several sections have a key of that name (train.epochs, proxyless.epochs), every one is
+// named rather than an arbitrary one.
+std::string ClosestSchemaKeys(const std::string& path, const std::set<std::string>& schema_keys) {
+  std::vector<std::string> best;
   size_t best_distance = std::string::npos;
   const std::string leaf = LeafName(path);
   for (const auto& key : schema_keys) {
     if (path.compare(0, key.size() + 1, key + ".") == 0) continue;
     const std::string key_leaf = LeafName(key);
-    size_t distance = EditDistance(leaf, key_leaf);
-    if (IsClose(leaf, key_leaf, distance) && distance < best_distance) {
-      best = key;
-      best_distance = distance;
-    }
+    const size_t distance = EditDistance(leaf, key_leaf);
+    if (!IsClose(leaf, key_leaf, distance) || distance > best_distance) continue;
+    if (distance < best_distance) best.clear();
+    best.push_back(key);
+    best_distance = distance;
   }
-  return best;
+  std::string text;
+  for (const auto& key : best) text += (text.empty() ? "'" : "' or '") + key;
+  return text.empty() ? "" : text + "'";
 }
 
 // ---- Locating and recording diagnostics ---------------------------------------------------------
@@ -323,13 +328,13 @@ void ReportUnknownKeys(DocumentState& doc, const MappingState& mapping) {
     const std::string path = JoinPath(mapping.path, entry.name);
     std::string suggestion = ClosestName(entry.name, local);
     if (!suggestion.empty()) {
-      suggestion = JoinPath(mapping.path, suggestion);
+      suggestion = "'" + JoinPath(mapping.path, suggestion) + "'";
     } else {
-      suggestion = ClosestSchemaKey(path, doc.schema_keys);
+      suggestion = ClosestSchemaKeys(path, doc.schema_keys);
     }
     std::string message = "unknown key";
     if (!suggestion.empty()) {
-      message += "; did you mean '" + suggestion + "'?";
+      message += "; did you mean " + suggestion + "?";
     } else if (!local.empty()) {
       message += " (expected one of " + JoinNames(local) + ")";
     }

@@ -1,6 +1,5 @@
 #include "search/trainer.h"
 
-#include <torch/nn/functional/loss.h>
 #include <torch/optim/sgd.h>
 #include <torch/serialize.h>
 #include <torch/utils.h>
@@ -14,6 +13,7 @@
 #include "core/batch_pipeline.h"
 #include "core/dataset.h"
 #include "core/progress.h"
+#include "search/train_util.h"
 #include "supernet/network.h"
 
 namespace hwnas::search {
@@ -24,46 +24,6 @@ using supernet::Network;
 
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// The pipeline delivers N x H x W x C floats; viewing them as N x C x H x W gives a
-// channels-last tensor without a copy. The copy to contiguous NCHW happens only when asked.
-torch::Tensor ImagesTensor(Batch& batch, const Dataset& shape, bool channels_last) {
-  auto images =
-      torch::from_blob(batch.images.data(), {batch.size, shape.height, shape.width, shape.channels},
-                       torch::kFloat32)
-          .permute({0, 3, 1, 2});
-  return channels_last ? images.contiguous(at::MemoryFormat::ChannelsLast) : images.contiguous();
-}
-
-torch::Tensor LabelsTensor(Batch& batch) {
-  return torch::from_blob(batch.labels.data(), {batch.size}, torch::kInt64).clone();
-}
-
-BatchPipelineOptions PipelineOptions(const Config& config, bool training) {
-  BatchPipelineOptions options;
-  options.batch_size = config.data.batch_size;
-  options.shuffle = training;
-  options.augment = training ? config.data.augment : AugmentOptions{0, false};
-  options.drop_last = training;
-  options.prefetch = config.data.prefetch_batches;
-  options.threads = config.threads;
-  options.seed = config.seed;
-  return options;
-}
-
-double Accuracy(Network& model, const Dataset& data, const Config& config) {
-  if (data.size() == 0) return 0;
-  model->eval();
-  torch::NoGradGuard no_grad;
-  BatchPipeline pipeline(data, PipelineOptions(config, /*training=*/false));
-  pipeline.StartEpoch(0);
-  int64_t correct = 0;
-  while (auto batch = pipeline.Next()) {
-    auto logits = model->forward(ImagesTensor(*batch, data, config.train.channels_last));
-    correct += logits.argmax(1).eq(LabelsTensor(*batch)).sum().item<int64_t>();
-  }
-  return static_cast<double>(correct) / data.size();
 }
 
 struct EpochStats {
@@ -110,8 +70,8 @@ class Trainer {
 
 // Cosine decay from the initial rate to zero over all steps of all epochs.
 void Trainer::SetLearningRate(int64_t step) {
-  const double total = static_cast<double>(steps_per_epoch_ * config_.train.epochs);
-  const double lr = 0.5 * config_.train.learning_rate * (1.0 + std::cos(M_PI * step / total));
+  const double lr = CosineLearningRate(config_.train.learning_rate, step,
+                                       steps_per_epoch_ * config_.train.epochs);
   for (auto& group : optimizer_.param_groups())
     static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
 }
@@ -132,10 +92,7 @@ EpochStats Trainer::TrainEpoch(int64_t epoch) {
     auto images = ImagesTensor(*batch, data_.train, config_.train.channels_last);
     auto labels = LabelsTensor(*batch);
     auto logits = model_->forward(images);
-    auto loss = torch::nn::functional::cross_entropy(
-        logits, labels,
-        torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(
-            config_.train.label_smoothing));
+    auto loss = TrainingLoss(logits, labels, config_);
     optimizer_.zero_grad();
     loss.backward();
     optimizer_.step();

@@ -31,7 +31,8 @@ TEST(ConfigCliTest, ValidateReportsEveryProblemWithExitCode78) {
   EXPECT_EQ(result.exit_code, 78);
   EXPECT_EQ(result.out, "");
   EXPECT_EQ(result.err,
-            "bad.yaml:3:1: error: epochs: unknown key; did you mean 'train.epochs'?\n"
+            "bad.yaml:3:1: error: epochs: unknown key; did you mean 'proxyless.epochs' or "
+            "'train.epochs'?\n"
             "bad.yaml:5:12: error: data.dataset: unknown value (got \"mnist\"; expected one of "
             "fashion-mnist, cifar10, synthetic)\n"
             "override 'train.epochs=zero': error: train.epochs: wrong type (got \"zero\"; "
@@ -78,7 +79,7 @@ TEST(ConfigCliTest, KeysListsEveryKey) {
   auto result = RunHwnas({"config", "keys"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_THAT(result.out, HasSubstr("| `train.epochs` | an integer in [1, 10000] | `2` |"));
-  EXPECT_THAT(result.out, HasSubstr("| `strategy` | one of train | required |"));
+  EXPECT_THAT(result.out, HasSubstr("| `strategy` | one of train, proxyless | required |"));
 }
 
 TEST(ConfigCliTest, HelpExplainsUsageWithExamples) {

@@ -146,7 +146,7 @@ TEST(OverrideTest, UnknownKeySuggestsTheClosest) {
                           "mean 'train.epochs'?"));
   EXPECT_THAT(Errors(kMinimal, {"epochs=3"}),
               ElementsAre("override 'epochs=3': error: epochs: unknown key; did you mean "
-                          "'train.epochs'?"));
+                          "'proxyless.epochs' or 'train.epochs'?"));
   EXPECT_THAT(Errors(kMinimal, {"trian.epochs=3"}),
               ElementsAre("override 'trian.epochs=3': error: trian: unknown key; did you mean "
                           "'train'?"));
@@ -246,7 +246,7 @@ TEST(ConfigErrorTest, UnknownKeyWithSuggestion) {
   // A key of another section, placed at the top level.
   EXPECT_THAT(Errors(std::string(kMinimal) + "epochs: 3\n"),
               ElementsAre("test.yaml:3:1: error: epochs: unknown key; did you mean "
-                          "'train.epochs'?"));
+                          "'proxyless.epochs' or 'train.epochs'?"));
   EXPECT_THAT(Errors(std::string(kMinimal) + "trian:\n  epochs: 3\n"),
               ElementsAre("test.yaml:3:1: error: trian: unknown key; did you mean 'train'?"));
   EXPECT_THAT(Errors(std::string(kMinimal) + "data: {batch: 3}\n"),
@@ -257,13 +257,14 @@ TEST(ConfigErrorTest, UnknownKeyWithSuggestion) {
 TEST(ConfigErrorTest, UnknownKeyWithoutSuggestionListsTheKnownKeys) {
   EXPECT_THAT(Errors(std::string(kMinimal) + "colour: red\n"),
               ElementsAre("test.yaml:3:1: error: colour: unknown key (expected one of name, "
-                          "strategy, seed, threads, net, data, device, train)"));
+                          "strategy, seed, threads, net, space, data, device, train, "
+                          "proxyless)"));
 }
 
 TEST(ConfigErrorTest, MissingRequiredKeyIsLocatedAtTheEnclosingMapping) {
   EXPECT_THAT(Errors("# a comment\nnet: a.yaml\n"),
               ElementsAre("test.yaml:2:1: error: strategy: missing required key (expected one "
-                          "of train)"));
+                          "of train, proxyless)"));
   EXPECT_THAT(Errors("strategy: train\n"),
               ElementsAre("test.yaml:1:1: error: net: missing required key (expected a path to "
                           "a NetSpec YAML file; strategy train trains the network it "
@@ -322,7 +323,7 @@ TEST(ConfigErrorTest, WrongEnumValueListsTheNames) {
                           "'cifar10'?"));
   EXPECT_THAT(Errors("strategy: proxyles\nnet: a.yaml\n"),
               ElementsAre("test.yaml:1:11: error: strategy: unknown value (got \"proxyles\"; "
-                          "expected one of train)"));
+                          "expected one of train, proxyless); did you mean 'proxyless'?"));
 }
 
 TEST(ConfigErrorTest, MappingWhereScalarExpectedAndViceVersa) {
@@ -359,7 +360,7 @@ TEST(ConfigErrorTest, AllProblemsSortedByPositionOverridesLast) {
       Errors("train:\n  epochs: 0\n  momentum: x\nseed: -2\nnet: a.yaml\n",
              {"threads=0", "data.datset=x"}),
       ElementsAre(
-          "test.yaml:1:1: error: strategy: missing required key (expected one of train)",
+          "test.yaml:1:1: error: strategy: missing required key (expected one of train, proxyless)",
           "test.yaml:2:11: error: train.epochs: out of range (got 0; expected an integer in [1, "
           "10000])",
           "test.yaml:3:13: error: train.momentum: wrong type (got \"x\"; expected a number in "
@@ -475,6 +476,7 @@ TEST(ConfigToYamlTest, PrintsEveryDefaultInSchemaOrder) {
             "seed: 1\n"
             "threads: 2\n"
             "net: \"/n.yaml\"\n"
+            "space: \"\"\n"
             "data:\n"
             "  dataset: fashion-mnist\n"
             "  path: \"\"\n"
@@ -503,7 +505,23 @@ TEST(ConfigToYamlTest, PrintsEveryDefaultInSchemaOrder) {
             "  momentum: 0.9\n"
             "  weight_decay: 4e-05\n"
             "  label_smoothing: 0.1\n"
-            "  channels_last: true\n");
+            "  channels_last: true\n"
+            "proxyless:\n"
+            "  warmup_epochs: 1\n"
+            "  epochs: 3\n"
+            "  arch_learning_rate: 0.006\n"
+            "  arch_weight_decay: 0\n"
+            "  arch_update_every: 5\n"
+            "  grad_mode: full_v2\n"
+            "  loss: mul_log\n"
+            "  target_kind: latency\n"
+            "  target_ms: 0\n"
+            "  target_mflops: 0\n"
+            "  lambda: 0.1\n"
+            "  alpha: 0.2\n"
+            "  beta: 0.6\n"
+            "  retrain_epochs: 0\n"
+            "  fine_tune: false\n");
 }
 
 TEST(ConfigToYamlTest, IsTheSameForTheSameConfig) {
@@ -517,7 +535,7 @@ TEST(ConfigToYamlTest, IsTheSameForTheSameConfig) {
 // ---- Names and docs -----------------------------------------------------------------------
 
 TEST(ConfigNamesTest, StrategiesAndDatasets) {
-  EXPECT_THAT(StrategyNames(), ElementsAre("train"));
+  EXPECT_THAT(StrategyNames(), ElementsAre("train", "proxyless"));
   EXPECT_EQ(DatasetName(DatasetKind::kFashionMnist), "fashion-mnist");
   EXPECT_EQ(DatasetName(DatasetKind::kCifar10), "cifar10");
   EXPECT_EQ(DatasetName(DatasetKind::kSynthetic), "synthetic");
@@ -525,7 +543,7 @@ TEST(ConfigNamesTest, StrategiesAndDatasets) {
 
 TEST(DescribeConfigKeysTest, ListsEveryKeyWithTypeAndDefault) {
   std::vector<ConfigKeyDoc> keys = DescribeConfigKeys();
-  ASSERT_EQ(keys.size(), 34u);
+  ASSERT_EQ(keys.size(), 51u);
   auto find = [&](const std::string& key) {
     for (const auto& row : keys) {
       if (row.key == key) return row;

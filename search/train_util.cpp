@@ -1,0 +1,47 @@
+#include "search/train_util.h"
+
+#include <torch/nn/functional/loss.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace hwnas::search {
+
+BatchPipelineOptions PipelineOptions(const Config& config, bool training) {
+  BatchPipelineOptions options;
+  options.batch_size = config.data.batch_size;
+  options.shuffle = training;
+  options.augment = training ? config.data.augment : AugmentOptions{0, false};
+  options.drop_last = training;
+  options.prefetch = config.data.prefetch_batches;
+  options.threads = config.threads;
+  options.seed = config.seed;
+  return options;
+}
+
+torch::Tensor ImagesTensor(Batch& batch, const Dataset& shape, bool channels_last) {
+  auto images =
+      torch::from_blob(batch.images.data(), {batch.size, shape.height, shape.width, shape.channels},
+                       torch::kFloat32)
+          .permute({0, 3, 1, 2});
+  return channels_last ? images.contiguous(at::MemoryFormat::ChannelsLast) : images.contiguous();
+}
+
+torch::Tensor LabelsTensor(Batch& batch) {
+  return torch::from_blob(batch.labels.data(), {batch.size}, torch::kInt64).clone();
+}
+
+double CosineLearningRate(double initial, int64_t step, int64_t total_steps) {
+  const double total = static_cast<double>(std::max<int64_t>(total_steps, 1));
+  return 0.5 * initial * (1.0 + std::cos(M_PI * static_cast<double>(step) / total));
+}
+
+torch::Tensor TrainingLoss(const torch::Tensor& logits, const torch::Tensor& labels,
+                           const Config& config) {
+  return torch::nn::functional::cross_entropy(
+      logits, labels,
+      torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(
+          config.train.label_smoothing));
+}
+
+}  // namespace hwnas::search

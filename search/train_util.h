@@ -1,0 +1,47 @@
+// Pieces the standalone trainer and the supernet search share so that both train the same way:
+// the batch pipeline settings, the pipeline's batches as (channels-last) tensors, the cosine
+// learning rate, the smoothed cross-entropy and accuracy on a dataset. Private to search/.
+#pragma once
+
+#include <torch/types.h>
+#include <torch/utils.h>
+
+#include <cstdint>
+
+#include "core/batch_pipeline.h"
+#include "core/dataset.h"
+#include "core/options.h"
+
+namespace hwnas::search {
+
+BatchPipelineOptions PipelineOptions(const Config& config, bool training);
+
+// The pipeline delivers N x H x W x C floats; viewing them as N x C x H x W gives a
+// channels-last tensor without a copy. The copy to contiguous NCHW happens only when asked.
+torch::Tensor ImagesTensor(Batch& batch, const Dataset& shape, bool channels_last);
+torch::Tensor LabelsTensor(Batch& batch);
+
+// Cosine decay from `initial` to zero over `total_steps`.
+double CosineLearningRate(double initial, int64_t step, int64_t total_steps);
+
+// Cross-entropy with the configured label smoothing (the training loss).
+torch::Tensor TrainingLoss(const torch::Tensor& logits, const torch::Tensor& labels,
+                           const Config& config);
+
+// Top-1 accuracy of `model` (any module holder with forward(images)) on `data`, in eval mode.
+template <typename Model>
+double Accuracy(Model& model, const Dataset& data, const Config& config) {
+  if (data.size() == 0) return 0;
+  model->eval();
+  torch::NoGradGuard no_grad;
+  BatchPipeline pipeline(data, PipelineOptions(config, /*training=*/false));
+  pipeline.StartEpoch(0);
+  int64_t correct = 0;
+  while (auto batch = pipeline.Next()) {
+    auto logits = model->forward(ImagesTensor(*batch, data, config.train.channels_last));
+    correct += logits.argmax(1).eq(LabelsTensor(*batch)).sum().template item<int64_t>();
+  }
+  return static_cast<double>(correct) / data.size();
+}
+
+}  // namespace hwnas::search

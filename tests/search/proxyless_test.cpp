@@ -1,0 +1,155 @@
+// ProxylessNAS search on a tiny space and generated 8x8 images with hand-made candidate costs:
+// the loop reports every epoch and derived architecture, a tight latency target pulls the
+// derived network towards cheap candidates, and an impossible target fails before training.
+#include "search/proxyless.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "core/config.h"
+#include "core/dataset.h"
+#include "core/errors.h"
+#include "supernet/supernet.h"
+
+namespace hwnas::search {
+namespace {
+
+using ::testing::HasSubstr;
+
+// 8x8x1 input; stage1.block1 (4 -> 8, stride 2: no skip), stage1.block2 and stage2.block1
+// (8 -> 8 at 4x4: skip allowed); mix 16, 3 classes.
+constexpr char kTinySpace[] =
+    "name: tiny\ninput: {channels: 1, size: 8}\nclasses: 3\n"
+    "stem: {out: 4, kernel: 3, stride: 1}\nfirst_block: {out: 4, expand: 1, kernel: 3}\n"
+    "stages:\n  - {width: 8, depth: 2, stride: 2}\n  - {width: 8, depth: 1, stride: 1}\n"
+    "candidates: [k3e3, k5e3]\nskip: true\nhead: {mix: 16}\n";
+
+SearchSpace Tiny() { return SearchSpaceFromYamlString(kTinySpace, "tiny.yaml"); }
+
+// k5e3 costs much more than k3e3; skip is free. The cheapest network costs 1 + 1 = 2 ms.
+supernet::CandidateCosts Costs() { return {{{1, 4}, {1, 4, 0}, {1, 4, 0}}, 1.0}; }
+
+Config TinyConfig(const std::vector<std::string>& overrides = {}) {
+  std::vector<std::string> all = {"strategy=proxyless",
+                                  "space=tiny",
+                                  "seed=3",
+                                  "threads=1",
+                                  "data.dataset=synthetic",
+                                  "data.batch_size=16",
+                                  "data.holdout_fraction=0.25",
+                                  "data.synthetic.train_samples=128",
+                                  "data.synthetic.test_samples=16",
+                                  "data.synthetic.image_size=8",
+                                  "data.synthetic.classes=3",
+                                  "data.augment={crop_padding: 0, horizontal_flip: false}",
+                                  "train.learning_rate=0.05",
+                                  "proxyless.warmup_epochs=1",
+                                  "proxyless.epochs=2",
+                                  "proxyless.arch_update_every=1",
+                                  "proxyless.loss=add_linear",
+                                  "proxyless.target_ms=20"};
+  all.insert(all.end(), overrides.begin(), overrides.end());
+  return LoadConfigFromString("name: tiny-search\n", "tiny-search.yaml", all);
+}
+
+ProxylessResult Search(const Config& config, RecordingReporter* reporter) {
+  const DataSplits data = LoadDataSplits(config.data, config.seed);
+  CheckProxylessSearch(config, data, Costs());
+  SearchContext context;
+  context.reporter = reporter;
+  context.show_progress = false;
+  return RunProxylessSearch(Tiny(), config, data, Costs(), context);
+}
+
+TEST(ProxylessTest, ReportsEveryEpochAndEveryDerivedArchitecture) {
+  RecordingReporter reporter;
+  const ProxylessResult result = Search(TinyConfig(), &reporter);
+  ASSERT_EQ(result.epoch_archs.size(), 2u);
+  EXPECT_EQ(result.arch, result.epoch_archs.back());
+  EXPECT_EQ(result.net.name, ToNetSpec(Tiny(), result.arch).name);
+
+  std::set<std::pair<int64_t, std::string>> metrics;
+  for (const auto& m : reporter.metrics) metrics.insert({m.step, m.name});
+  EXPECT_TRUE(metrics.count({0, "train_loss"}));         // warm-up
+  EXPECT_FALSE(metrics.count({0, "holdout_accuracy"}));  // no architecture yet
+  for (int64_t step : {1, 2}) {
+    EXPECT_TRUE(metrics.count({step, "holdout_accuracy"}));
+    EXPECT_TRUE(metrics.count({step, "expected_cost"}));
+    EXPECT_TRUE(metrics.count({step, "stage1.block2.entropy"}));
+    EXPECT_TRUE(metrics.count({step, "stage2.block1.p.skip"}));
+    EXPECT_TRUE(metrics.count({step, "stage1.block1.p.k5e3"}));
+  }
+  ASSERT_EQ(reporter.architectures.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(reporter.architectures[i].role, "derived");
+    EXPECT_EQ(reporter.architectures[i].step, static_cast<int64_t>(i) + 1);
+    EXPECT_EQ(reporter.architectures[i].arch, FormatArch(result.epoch_archs[i]));
+    EXPECT_THAT(reporter.architectures[i].netspec_json, HasSubstr("stage1.block1"));
+    EXPECT_TRUE(reporter.architectures[i].estimated_latency_ms.has_value());
+  }
+}
+
+// add_linear always rewards cheaper paths; Adam (beta1 = 0) normalises each step, so what
+// matters is the latency term's size next to the cross-entropy's: large for a tight target with
+// a high lambda, negligible for a loose target with the default lambda.
+TEST(ProxylessTest, TightLatencyTargetDerivesACheaperNetworkThanALooseOne) {
+  const std::vector<std::string> common = {"proxyless.epochs=4",
+                                           "proxyless.arch_learning_rate=0.1"};
+  auto with = [&](const std::string& target, const std::string& lambda) {
+    std::vector<std::string> overrides = common;
+    overrides.push_back(target);
+    overrides.push_back(lambda);
+    return overrides;
+  };
+  RecordingReporter tight_reporter, loose_reporter;
+  const ProxylessResult tight =
+      Search(TinyConfig(with("proxyless.target_ms=2", "proxyless.lambda=20")), &tight_reporter);
+  const ProxylessResult loose =
+      Search(TinyConfig(with("proxyless.target_ms=1000", "proxyless.lambda=0.1")), &loose_reporter);
+  EXPECT_LT(tight.final_expected_cost, loose.final_expected_cost);
+  EXPECT_LE(tight.estimated_cost, loose.estimated_cost);
+}
+
+TEST(ProxylessTest, SameSeedReproducesTheSearch) {
+  RecordingReporter a, b;
+  const ProxylessResult first = Search(TinyConfig(), &a);
+  const ProxylessResult second = Search(TinyConfig(), &b);
+  EXPECT_EQ(first.epoch_archs, second.epoch_archs);
+  EXPECT_DOUBLE_EQ(first.final_expected_cost, second.final_expected_cost);
+}
+
+TEST(ProxylessTest, TwoPathModeRuns) {
+  RecordingReporter reporter;
+  const ProxylessResult result = Search(TinyConfig({"proxyless.grad_mode=two"}), &reporter);
+  EXPECT_EQ(result.epoch_archs.size(), 2u);
+}
+
+TEST(ProxylessTest, TargetBelowTheCheapestNetworkIsAConfigError) {
+  const Config config = TinyConfig({"proxyless.target_ms=1.5"});
+  const DataSplits data = LoadDataSplits(config.data, config.seed);
+  EXPECT_EQ(CheapestCost(Costs()), 2.0);
+  try {
+    CheckProxylessSearch(config, data, Costs());
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("proxyless.target_ms: below the cheapest network of the "
+                                    "space (got 1.5; expected at least 2 ms"));
+  }
+}
+
+TEST(ProxylessTest, MulLogNeedsATargetAboveOne) {
+  const Config config = TinyConfig({"proxyless.loss=mul_log", "proxyless.target_ms=1"});
+  const DataSplits data = LoadDataSplits(config.data, config.seed);
+  supernet::CandidateCosts cheap = {{{0.1, 0.2}, {0.1, 0.2, 0}, {0.1, 0.2, 0}}, 0.1};
+  EXPECT_THROW(CheckProxylessSearch(config, data, cheap), ConfigError);
+}
+
+TEST(ProxylessTest, LatencyTargetIsRequired) {
+  EXPECT_THROW(TinyConfig({"proxyless.target_ms=0"}), ConfigError);
+  EXPECT_NO_THROW(TinyConfig({"proxyless.target_kind=flops", "proxyless.target_mflops=1"}));
+}
+
+}  // namespace
+}  // namespace hwnas::search
