@@ -1,14 +1,10 @@
 #include "cli/output.h"
 
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "core/errors.h"
@@ -186,29 +182,6 @@ void AddFormatOption(CLI::App& command, OutputFormat* format) {
           "output format: table (aligned text), json (an array of objects) or csv (RFC 4180)")
       ->check(CLI::IsMember({"table", "json", "csv"}))
       ->default_str("table");
-}
-
-void WriteFileAtomically(const std::string& path, const std::string& contents) {
-  namespace fs = std::filesystem;
-  fs::path target(path);
-  fs::path temp = target;
-  temp += ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << contents;
-    out.flush();
-    if (!out) {
-      std::error_code ignored;
-      fs::remove(temp, ignored);
-      throw IoError("cannot write '" + path + "'");
-    }
-  }
-  std::error_code error;
-  fs::rename(temp, target, error);
-  if (error) {
-    fs::remove(temp, error);
-    throw IoError("cannot write '" + path + "': " + error.message());
-  }
 }
 
 }  // namespace hwnas::cli

@@ -1,6 +1,6 @@
 // How commands print tabular results: a Table of column names and rows of cells, written as
-// an aligned text table, a JSON array of objects, or RFC 4180 CSV. Also the --format option
-// and atomic file writes, so every command prints and saves the same way.
+// an aligned text table, a JSON array of objects, or RFC 4180 CSV. Also the --format option,
+// so every command prints the same way.
 #pragma once
 
 #include <cstdint>
@@ -58,9 +58,5 @@ std::string CsvField(const std::string& text);
 
 // Adds "--format table|json|csv" (default table) to a command.
 void AddFormatOption(CLI::App& command, OutputFormat* format);
-
-// Writes a temporary file beside `path`, then renames it over `path`, so readers never see
-// a half-written file. Throws IoError.
-void WriteFileAtomically(const std::string& path, const std::string& contents);
 
 }  // namespace hwnas::cli

@@ -17,6 +17,7 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "core/atomic_file.h"
 #include "core/errors.h"
 #include "results/export.h"
 #include "results/selection.h"
@@ -530,7 +531,7 @@ void RunExport(const ExportOptions& options, const GlobalOptions& global) {
     std::cout << text;
     return;
   }
-  WriteFileAtomically(options.out, text);
+  WriteFileAtomically(options.out, text, "export");
   std::cout << "exported " << ids.size() << (ids.size() == 1 ? " run" : " runs") << " to "
             << options.out << '\n';
 }

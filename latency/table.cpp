@@ -1,7 +1,5 @@
 #include "latency/table.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -13,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/atomic_file.h"
 #include "core/errors.h"
 #include "core/yaml_reader.h"
 #include "latency/op_key.h"
@@ -151,30 +150,6 @@ std::string ExportProblem(const LatencyStats& s) {
   if (!std::isfinite(s.mean) || s.mean < 0) return "mean " + FormatNumber(s.mean);
   if (!std::isfinite(s.std) || s.std < 0) return "std " + FormatNumber(s.std);
   return "";
-}
-
-void WriteFileAtomically(const std::string& path, const std::string& contents) {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  fs::path temp = target;
-  temp += ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << contents;
-    out.flush();
-    if (!out) {
-      std::error_code ignored;
-      fs::remove(temp, ignored);
-      throw IoError("cannot write latency table '" + path + "' (" + std::strerror(errno) + ")");
-    }
-  }
-  std::error_code error;
-  fs::rename(temp, target, error);
-  if (error) {
-    std::error_code ignored;
-    fs::remove(temp, ignored);
-    throw IoError("cannot write latency table '" + path + "': " + error.message());
-  }
 }
 
 }  // namespace
@@ -340,7 +315,7 @@ std::string ProxylessYamlText(const LatencyTable& table) {
 }
 
 void ExportProxylessYaml(const LatencyTable& table, const std::string& path) {
-  WriteFileAtomically(path, ProxylessYamlText(table));
+  WriteFileAtomically(path, ProxylessYamlText(table), "latency table");
 }
 
 std::optional<std::string> DeclaredFingerprint(const std::string& path) {
