@@ -13,6 +13,8 @@
 #include "core/batch_pipeline.h"
 #include "core/dataset.h"
 #include "core/progress.h"
+#include "latency/estimator.h"
+#include "latency/measure/torch_device.h"
 #include "search/train_util.h"
 #include "supernet/network.h"
 
@@ -109,26 +111,16 @@ EpochStats Trainer::TrainEpoch(int64_t epoch) {
   return stats;
 }
 
-// End-to-end latency of one image on the CPU: warm-up, then the median of timed runs.
+// End-to-end latency on this CPU, measured the way latency tables are (latency/measure), so the
+// stored number is comparable with table estimates. Timing does not depend on weight values, so
+// the device's fresh network of the same NetSpec stands in for the trained one.
 double Trainer::MeasureLatencyMs() {
-  const int previous_threads = at::get_num_threads();
-  at::set_num_threads(static_cast<int>(config_.device.threads));
-  model_->eval();
-  torch::NoGradGuard no_grad;
-  const NetSpec& net = model_->spec();
-  auto input =
-      torch::randn({config_.device.batch, net.input_channels, net.input_size, net.input_size});
-  if (config_.train.channels_last) input = input.contiguous(at::MemoryFormat::ChannelsLast);
-  for (int i = 0; i < 10; ++i) model_->forward(input);
-  std::vector<double> samples;
-  for (int i = 0; i < 50; ++i) {
-    const auto start = Clock::now();
-    model_->forward(input);
-    samples.push_back(SecondsSince(start) * 1000.0);
-  }
-  at::set_num_threads(previous_threads);
-  std::nth_element(samples.begin(), samples.begin() + samples.size() / 2, samples.end());
-  return samples[samples.size() / 2];
+  latency::MeasureOptions options;
+  options.threads = config_.device.threads;
+  options.batch = config_.device.batch;
+  options.channels_last = config_.train.channels_last;
+  const auto cpu = latency::MakeTorchDevice(latency::TorchBackend::kCpu, options);
+  return latency::EntryMs(cpu->MeasureNetwork(model_->spec()));
 }
 
 std::string Trainer::SaveWeights() {
