@@ -79,14 +79,13 @@ class LogitsImpl : public nn::Module {
 };
 TORCH_MODULE(Logits);
 
-// LibTorch module names may not contain dots; NetSpec layer names may.
-std::string ModuleName(std::string name) {
-  for (char& c : name)
-    if (c == '.') c = '_';
-  return name;
-}
-
 }  // namespace
+
+std::string ModuleName(std::string layer_name) {
+  for (char& c : layer_name)
+    if (c == '.') c = '_';
+  return layer_name;
+}
 
 torch::nn::AnyModule MakeLayerModule(const LayerSpec& l) {
   switch (l.kind) {

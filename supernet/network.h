@@ -29,6 +29,10 @@ TORCH_MODULE(Network);
 // time operators at their exact shapes.
 torch::nn::AnyModule MakeLayerModule(const LayerSpec& layer);
 
+// The LibTorch module name of a NetSpec layer: module names may not contain dots, layer names
+// do ("stage1.block2" -> "stage1_block2"). Weight inheritance relies on this one rule.
+std::string ModuleName(std::string layer_name);
+
 // Converts every 4-d parameter and buffer to channels-last, the fast layout for CPU convolution.
 void ToChannelsLast(torch::nn::Module& module);
 

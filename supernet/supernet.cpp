@@ -21,13 +21,6 @@ namespace nn = torch::nn;
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// LibTorch module names may not contain dots; block names do ("stage1.block2").
-std::string ModuleName(std::string name) {
-  for (char& c : name)
-    if (c == '.') c = '_';
-  return name;
-}
-
 // ---- The layers of the space ----------------------------------------------------------------
 
 // Every layer the supernet holds, exactly as ToNetSpec spells it out.
