@@ -27,7 +27,6 @@ using latency::LatencyTable;
 using results::Store;
 
 // Seed streams of the random networks a build calibrates on (validate uses another).
-constexpr uint64_t kCalibration = 1000;
 
 std::unique_ptr<Store> OpenExistingStore(const GlobalOptions& global) {
   return Store::Open(global.db_path, Store::OpenMode::kExisting);
@@ -75,14 +74,7 @@ void RunBuild(const BuildArgs& args, const GlobalOptions& global) {
   options.show_progress = !global.quiet;
   const auto report =
       latency::FillTable(*target.device, AllCandidateLayers(space), target.table, options);
-  if (target.device->kind() == latency::DeviceKind::kMeasurable && args.calibration_networks > 0 &&
-      (report.measured > 0 || latency::NetworkScale(target.table) == 1.0)) {
-    const auto nets =
-        ToNetSpecs(space, RandomArchs(space, args.calibration_networks, args.seed, kCalibration));
-    latency::SetNetworkScale(
-        target.table, latency::CalibrateNetworkScale(*target.device, nets, target.table, options),
-        args.calibration_networks);
-  }
+  CalibrateIfNeeded(target, space, args.calibration_networks, report.measured > 0, options);
   const int64_t id = SaveDeviceTable(*store, target);
   PrintBuildSummary(target.table, id, report);
   if (!args.out.empty()) {

@@ -8,6 +8,7 @@
 
 #include "core/errors.h"
 #include "core/rng.h"
+#include "latency/estimator.h"
 #include "latency/measure/devices.h"
 
 namespace hwnas::cli {
@@ -126,6 +127,19 @@ int64_t SaveDeviceTable(results::Store& store, DeviceTable& device_table) {
     store.SetLatencyTableProperties(table.info().store_id, table.info().properties_json);
   device_table.stored_entries = table.size();
   return table.info().store_id;
+}
+
+bool CalibrateIfNeeded(DeviceTable& target, const SearchSpace& space, int64_t networks,
+                       bool table_changed, const latency::BuildOptions& options) {
+  constexpr uint64_t kCalibrationStream = 1000;  // RandomArchs stream of calibration networks
+  if (target.device->kind() != latency::DeviceKind::kMeasurable || networks <= 0) return false;
+  if (!table_changed && latency::NetworkScale(target.table) != 1.0) return false;
+  const auto nets =
+      ToNetSpecs(space, RandomArchs(space, networks, options.seed, kCalibrationStream));
+  latency::SetNetworkScale(
+      target.table, latency::CalibrateNetworkScale(*target.device, nets, target.table, options),
+      networks);
+  return true;
 }
 
 }  // namespace hwnas::cli

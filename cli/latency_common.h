@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/search_space.h"
+#include "latency/builder.h"
 #include "latency/device.h"
 #include "latency/measure/torch_device.h"
 #include "latency/table.h"
@@ -46,6 +47,13 @@ int64_t SaveDeviceTable(results::Store& store, DeviceTable& device_table);
 std::vector<Arch> RandomArchs(const SearchSpace& space, int64_t count, uint64_t seed,
                               uint64_t purpose);
 std::vector<NetSpec> ToNetSpecs(const SearchSpace& space, const std::vector<Arch>& archs);
+
+// On a measurable device, times `networks` random networks of `space` end to end and stores
+// the table's network scale (LatencyEstimator multiplies layer sums by it) when the table has
+// just been measured or has no scale yet. Does nothing on model devices or with networks = 0.
+// Returns whether it calibrated.
+bool CalibrateIfNeeded(DeviceTable& target, const SearchSpace& space, int64_t networks,
+                       bool table_changed, const latency::BuildOptions& options);
 
 struct GlobalOptions;
 // `latency estimate` and `latency validate` (latency_estimate_cmd.cpp).

@@ -33,6 +33,7 @@ struct EstimateArgs {
   std::string device = "cpu";
   latency::MeasureOptions measure;
   OutputFormat format = OutputFormat::kTable;
+  bool measure_network = false;
 };
 
 NetSpec NetworkToEstimate(const EstimateArgs& args, std::string* space_name) {
@@ -52,13 +53,19 @@ NetSpec NetworkToEstimate(const EstimateArgs& args, std::string* space_name) {
   }
 }
 
+// `measured_ms` > 0: the whole network timed end to end, a last row in json/csv, a line in text.
 void PrintEstimate(const latency::Estimate& estimate, const DeviceTable& target,
-                   OutputFormat format) {
+                   OutputFormat format, double measured_ms) {
   Table table{{"layer", "key", "ms", "share", "source"}, {}};
   for (const auto& l : estimate.layers)
     table.rows.push_back(
         {l.layer, l.key, l.ms, l.ms / estimate.total_ms, latency::EntrySourceName(l.source)});
-  if (format != OutputFormat::kTable) return WriteTable(std::cout, table, format);
+  if (format != OutputFormat::kTable) {
+    if (measured_ms > 0)
+      table.rows.push_back(
+          {"(network)", "", measured_ms, measured_ms / estimate.total_ms, "measured end to end"});
+    return WriteTable(std::cout, table, format);
+  }
   WriteTable(std::cout, table, format);
   std::printf("total %.4f ms on %s (table %lld", estimate.total_ms,
               target.table.info().device.c_str(),
@@ -69,6 +76,9 @@ void PrintEstimate(const latency::Estimate& estimate, const DeviceTable& target,
   if (!estimate.added_keys.empty())
     std::printf("; %zu entries measured now and added", estimate.added_keys.size());
   std::printf(")\n");
+  if (measured_ms > 0)
+    std::printf("measured end to end: %.4f ms (the estimate is %+.1f%% off)\n", measured_ms,
+                100.0 * (estimate.total_ms / measured_ms - 1.0));
 }
 
 void RunEstimate(const EstimateArgs& args, const GlobalOptions& global) {
@@ -76,10 +86,16 @@ void RunEstimate(const EstimateArgs& args, const GlobalOptions& global) {
   const NetSpec net = NetworkToEstimate(args, &space_name);
   auto store = Store::Open(global.db_path);
   DeviceTable target = OpenDeviceTable(*store, args.device, args.measure, space_name);
+  if (args.measure_network &&
+      (!target.device || target.device->kind() != latency::DeviceKind::kMeasurable))
+    throw UsageError("--measure-network needs a measurable device (cpu, cuda; got '" + args.device +
+                     "')");
   latency::LatencyEstimator estimator(target.table, target.device.get());
   const latency::Estimate estimate = estimator.Run(net);
   if (!estimate.added_keys.empty()) SaveDeviceTable(*store, target);
-  PrintEstimate(estimate, target, args.format);
+  double measured_ms = 0;
+  if (args.measure_network) measured_ms = latency::EntryMs(target.device->MeasureNetwork(net));
+  PrintEstimate(estimate, target, args.format, measured_ms);
 }
 
 void AddEstimateCommand(CLI::App& parent, const GlobalOptions& global) {
@@ -95,6 +111,9 @@ void AddEstimateCommand(CLI::App& parent, const GlobalOptions& global) {
   cmd->add_option("--arch", args->arch, "one op per searchable block, e.g. \"k3e6 skip k5e3\"");
   cmd->add_option("--netspec", args->netspec, "a NetSpec YAML file instead of --space/--arch");
   cmd->add_option("--device", args->device, "device name")->capture_default_str();
+  cmd->add_flag("--measure-network", args->measure_network,
+                "also time the whole network end to end on the (measurable) device and print "
+                "it next to the estimate");
   AddMeasureOptions(*cmd, &args->measure);
   AddFormatOption(*cmd, &args->format);
   cmd->callback([args, &global] { RunEstimate(*args, global); });

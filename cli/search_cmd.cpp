@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/interrupt.h"
 #include "cli/latency_common.h"
 #include "cli/run_common.h"
 #include "core/config.h"
@@ -23,6 +24,9 @@ namespace hwnas::cli {
 namespace {
 
 using SearchArgs = ConfigArgs;
+using hwnas::Interrupted;
+
+constexpr int64_t kCalibrationNetworks = 10;  // as `hwnas latency build` by default
 
 // Retraining reports its epochs after the search's, so metric steps never collide.
 class OffsetReporter : public Reporter {
@@ -77,7 +81,10 @@ DeviceTable CompleteDeviceTable(results::Store& store, const SearchSpace& space,
   options.show_progress = show_progress;
   const auto report =
       latency::FillTable(*target.device, AllCandidateLayers(space), target.table, options);
-  if (report.measured > 0) SaveDeviceTable(store, target);
+  // The same calibration as `hwnas latency build`, so estimates match end-to-end measurements.
+  const bool calibrated =
+      CalibrateIfNeeded(target, space, kCalibrationNetworks, report.measured > 0, options);
+  if (report.measured > 0 || calibrated) SaveDeviceTable(store, target);
   return target;
 }
 
@@ -103,8 +110,9 @@ void PrintSummary(int64_t run_id, const Config& config, const search::ProxylessR
   std::printf("query it with:   hwnas results show %lld\n", static_cast<long long>(run_id));
 }
 
-// Retrains the derived network and stores it as the final architecture, with its latency
-// estimated from the table next to the one the trainer measured.
+// Retrains the derived network (from scratch, or from the supernet's weights with fine_tune) and
+// stores it as the final architecture, with its latency estimated from the table next to the one
+// the trainer measured.
 search::TrainResult Retrain(const search::ProxylessResult& found, const Config& config,
                             const DataSplits& data, Reporter& reporter,
                             const search::TrainContext& base, double estimated_ms) {
@@ -121,48 +129,139 @@ search::TrainResult Retrain(const search::ProxylessResult& found, const Config& 
   return result;
 }
 
-void RunSearch(const SearchArgs& args, const GlobalOptions& global) {
-  const Config config = LoadConfig(args.config_path, args.overrides);
+// What a search needs, checked before a run is stored or reopened: the space fits the data,
+// the target is reachable, and the device's table holds every candidate.
+struct SearchInputs {
+  Config config;
+  SearchSpace space;
+  DataSplits data;
+  DeviceTable table;  // only for a latency target
+  bool by_latency = false;
+};
+
+SearchInputs PrepareSearch(const Config& config, const GlobalOptions& global) {
   if (config.strategy != "proxyless")
     throw UsageError("'hwnas search' runs configs with strategy 'proxyless' (got '" +
                      config.strategy + "')");
-  if (config.proxyless.fine_tune)
-    throw ConfigError({{config.source_path, 0, 0, "", "proxyless.fine_tune",
-                        "not supported yet (expected false: the derived network is retrained "
-                        "from scratch)"}});
-  const SearchSpace space = LoadSpace(config.space);
-  const DataSplits data = LoadDataSplits(config.data, config.seed);
-  CheckSpaceMatchesData(space, data.train, config);
-  const bool by_latency = config.proxyless.target_kind == ProxylessTarget::kLatency;
-  // A FLOPs target is checked before the store is even opened; a latency target needs the table.
-  if (!by_latency) search::CheckProxylessSearch(space, config, data, nullptr);
-
-  auto store = results::Store::Open(global.db_path);
-  DeviceTable table;
-  if (by_latency) {
-    table = CompleteDeviceTable(*store, space, config, !global.quiet);
-    search::CheckProxylessSearch(space, config, data, &table.table);
+  SearchInputs in{config,
+                  LoadSpace(config.space),
+                  LoadDataSplits(config.data, config.seed),
+                  {},
+                  config.proxyless.target_kind == ProxylessTarget::kLatency};
+  CheckSpaceMatchesData(in.space, in.data.train, config);
+  if (!in.by_latency) {
+    search::CheckProxylessSearch(in.space, config, in.data, nullptr);
+    return in;
   }
-  const int64_t run_id = store->BeginRun(MakeRunInfo(config));
-  auto reporter = store->MakeReporter(run_id);
+  auto store = results::Store::Open(global.db_path);
+  in.table = CompleteDeviceTable(*store, in.space, config, !global.quiet);
+  search::CheckProxylessSearch(in.space, config, in.data, &in.table.table);
+  return in;
+}
+
+std::string CheckpointPath(const std::string& db_path, int64_t run_id) {
+  return ArtifactDir(db_path, run_id) + "/search-checkpoint.pt";
+}
+
+// Runs (or, with `resume`, continues) the search of run `run_id`, retrains its result and
+// finishes the run; an interruption leaves it interrupted with its checkpoint for resume.
+void ExecuteSearch(results::Store& store, int64_t run_id, SearchInputs& in,
+                   const GlobalOptions& global, bool resume) {
+  const Config& config = in.config;
+  InterruptFlag interrupt;
+  auto reporter = store.MakeReporter(run_id);
+  const std::string artifacts = ArtifactDir(global.db_path, run_id);
+  search::SearchContext context;
+  context.reporter = reporter.get();
+  context.show_progress = !global.quiet;
+  context.checkpoint_path = CheckpointPath(global.db_path, run_id);
+  context.resume = resume;
+  context.stop_requested = interrupt.flag();
+  if (config.proxyless.fine_tune) context.inherited_weights_path = artifacts + "/inherited.pt";
   search::TrainContext train_context;
   train_context.show_progress = !global.quiet;
-  train_context.artifact_dir = ArtifactDir(global.db_path, run_id);
-  search::SearchContext context{reporter.get(), !global.quiet, train_context.artifact_dir};
+  train_context.artifact_dir = artifacts;
+  train_context.initial_weights = context.inherited_weights_path;
+  train_context.stop_requested = interrupt.flag();
   try {
     const search::ProxylessResult found = search::RunProxylessSearch(
-        space, config, data, by_latency ? &table.table : nullptr, context);
+        in.space, config, in.data, in.by_latency ? &in.table.table : nullptr, context);
     double estimated_ms = 0;
-    if (by_latency)
-      estimated_ms = latency::LatencyEstimator(table.table, nullptr).Run(found.net).total_ms;
+    if (in.by_latency)
+      estimated_ms = latency::LatencyEstimator(in.table.table, nullptr).Run(found.net).total_ms;
     const search::TrainResult result =
-        Retrain(found, config, data, *reporter, train_context, estimated_ms);
-    store->FinishRun(run_id, results::RunStatus::kFinished);
+        Retrain(found, config, in.data, *reporter, train_context, estimated_ms);
+    store.FinishRun(run_id, results::RunStatus::kFinished);
     PrintSummary(run_id, config, found, result, estimated_ms);
+  } catch (const Interrupted& e) {
+    const std::string message = std::string(e.what()) + "; run " + std::to_string(run_id) +
+                                " continues from its last completed epoch with: hwnas search " +
+                                "resume " + std::to_string(run_id);
+    store.FinishRun(run_id, results::RunStatus::kInterrupted, message);
+    throw Interrupted(message);
   } catch (const std::exception& e) {
-    store->FinishRun(run_id, results::RunStatus::kFailed, e.what());
+    store.FinishRun(run_id, results::RunStatus::kFailed, e.what());
     throw;
   }
+}
+
+void RunSearch(const SearchArgs& args, const GlobalOptions& global) {
+  SearchInputs in = PrepareSearch(LoadConfig(args.config_path, args.overrides), global);
+  auto store = results::Store::Open(global.db_path);
+  const int64_t run_id = store->BeginRun(MakeRunInfo(in.config));
+  ExecuteSearch(*store, run_id, in, global, /*resume=*/false);
+}
+
+struct ResumeArgs {
+  std::string run;
+  ConfigArgs config;  // optional: must resolve to the run's config
+};
+
+// The run's own config; a CONFIG given on the command line must agree with it key for key.
+Config ResumedConfig(const results::RunRecord& run, const ResumeArgs& args) {
+  const Config stored =
+      LoadConfigFromString(run.config_text, "run " + std::to_string(run.id) + "'s config");
+  if (args.config.config_path.empty()) return stored;
+  const Config given = LoadConfig(args.config.config_path, args.config.overrides);
+  const std::vector<std::string> differences = ConfigDifferences(stored, given);
+  if (differences.empty()) return stored;
+  std::string message = "differs from the config run " + std::to_string(run.id) +
+                        " started with, which a resumed run keeps (run -> now:";
+  for (const std::string& d : differences) message += " " + d + ";";
+  message.back() = ')';
+  throw ConfigError(
+      {{given.source_path, 0, 0, "",
+        differences.size() == 1 ? differences[0].substr(0, differences[0].find(':')) : "",
+        message + "; start a new run with 'hwnas search CONFIG' instead"}});
+}
+
+void ResumeSearch(const ResumeArgs& args, const GlobalOptions& global) {
+  auto store = results::Store::Open(global.db_path, results::Store::OpenMode::kExisting);
+  const int64_t run_id = store->ResolveRun(args.run);
+  const results::RunRecord run = store->GetRun(run_id);
+  if (run.strategy != "proxyless")
+    throw UsageError("run " + std::to_string(run_id) + " is a '" + run.strategy +
+                     "' run (expected a proxyless search; only searches can be resumed)");
+  if (run.status == results::RunStatus::kFinished)
+    throw UsageError("run " + std::to_string(run_id) +
+                     " has finished; there is nothing to resume (see hwnas results show " +
+                     std::to_string(run_id) + ")");
+  if (run.status == results::RunStatus::kRunning)
+    throw UsageError("run " + std::to_string(run_id) + " is still running (pid " +
+                     std::to_string(run.pid) + " on " + run.host + ")");
+  SearchInputs in = PrepareSearch(ResumedConfig(run, args), global);
+  const auto checkpoint = search::ReadCheckpointInfo(CheckpointPath(global.db_path, run_id));
+  if (checkpoint && checkpoint->config_hash != run.config_hash)
+    throw DataError("the checkpoint of run " + std::to_string(run_id) +
+                    " belongs to another config (" + CheckpointPath(global.db_path, run_id) + ")");
+  const int64_t epochs_done = checkpoint ? checkpoint->epochs_done : 0;
+  store->ReopenRun(run_id, epochs_done - 1);
+  if (!global.quiet)
+    std::fprintf(
+        stderr, "resuming run %lld after %lld of %lld search epochs\n",
+        static_cast<long long>(run_id), static_cast<long long>(epochs_done),
+        static_cast<long long>(in.config.proxyless.warmup_epochs + in.config.proxyless.epochs));
+  ExecuteSearch(*store, run_id, in, global, /*resume=*/checkpoint.has_value());
 }
 
 }  // namespace
@@ -172,10 +271,33 @@ void AddSearchCommand(CLI::App& app, const GlobalOptions& global) {
   auto* cmd = app.add_subcommand(
       "search",
       "Search the config's space (strategy: proxyless) for a network that meets its latency\n"
-      "or FLOPs target on the configured device, retrain it, and store the run. Example:\n"
-      "  hwnas search configs/search-fmnist.yaml proxyless.epochs=2");
+      "or FLOPs target on the configured device, retrain it, and store the run. A checkpoint\n"
+      "is written after every epoch; Ctrl-C stops at the next batch (exit code 130) and\n"
+      "'hwnas search resume RUN' continues. Example:\n"
+      "  hwnas search configs/quickstart.yaml proxyless.target_ms=0.8");
   AddConfigArguments(*cmd, args.get(), "proxyless.epochs=1");
-  cmd->callback([args, &global] { RunSearch(*args, global); });
+  // CLI11 takes a subcommand's name for a positional while a required positional is missing,
+  // so CONFIG is checked here rather than marked required.
+  cmd->get_option("config")->required(false);
+  cmd->callback([args, cmd, &global] {
+    if (!cmd->get_subcommands().empty()) return;
+    if (args->config_path.empty())
+      throw UsageError(
+          "hwnas search needs a CONFIG file or 'resume RUN' (see hwnas search --help)");
+    RunSearch(*args, global);
+  });
+
+  auto resume = std::make_shared<ResumeArgs>();
+  auto* resume_cmd = cmd->add_subcommand(
+      "resume",
+      "Continue an interrupted or failed search from its last checkpoint; the result is the\n"
+      "one an uninterrupted run would have given. The run keeps its stored config; a CONFIG\n"
+      "given here must resolve to the same one. Example:\n"
+      "  hwnas search resume 3");
+  resume_cmd->add_option("run", resume->run, "run id or unique run name")->required();
+  AddConfigArguments(*resume_cmd, &resume->config, "train.epochs=5");
+  resume_cmd->get_option("config")->required(false);
+  resume_cmd->callback([resume, &global] { ResumeSearch(*resume, global); });
 }
 
 }  // namespace hwnas::cli

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/interrupt.h"
 #include "cli/run_common.h"
 #include "core/config.h"
 #include "core/dataset.h"
@@ -66,14 +67,20 @@ void RunTrain(const TrainArgs& args, const GlobalOptions& global) {
   auto store = results::Store::Open(global.db_path);
   const int64_t run_id = store->BeginRun(MakeRunInfo(config));
   auto reporter = store->MakeReporter(run_id);
+  InterruptFlag interrupt;
   search::TrainContext context;
   context.reporter = reporter.get();
   context.show_progress = !global.quiet;
   context.artifact_dir = ArtifactDir(global.db_path, run_id);
+  context.stop_requested = interrupt.flag();
   try {
     const search::TrainResult result = search::TrainNetwork(net, config, data, context);
     store->FinishRun(run_id, results::RunStatus::kFinished);
     PrintSummary(run_id, config, net, result);
+  } catch (const Interrupted& e) {
+    // Training runs have no checkpoints: the stored epochs stay, the run cannot be resumed.
+    store->FinishRun(run_id, results::RunStatus::kInterrupted, e.what());
+    throw;
   } catch (const std::exception& e) {
     store->FinishRun(run_id, results::RunStatus::kFailed, e.what());
     throw;
@@ -88,7 +95,7 @@ void AddTrainCommand(CLI::App& app, const GlobalOptions& global) {
       "train",
       "Train the network named by a config (strategy: train) on its dataset, measure its\n"
       "latency, and store the run. Example:\n"
-      "  hwnas train configs/quickstart.yaml train.epochs=1 data.train_limit=5000");
+      "  hwnas train configs/train-fmnist.yaml train.epochs=1 data.train_limit=5000");
   AddConfigArguments(*cmd, args.get(), "train.epochs=1");
   cmd->callback([args, &global] { RunTrain(*args, global); });
 }

@@ -1,5 +1,8 @@
 #include "core/config.h"
 
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
 #include <filesystem>
 
 #include "core/yaml_reader.h"
@@ -125,9 +128,13 @@ Schema<ProxylessOptions> ProxylessSchema() {
          "architecture gradient: full_v2 = every candidate, recomputed in backward; two = two "
          "sampled paths");
   s.Enum("loss", &O::loss,
-         {{"add_linear", ProxylessLoss::kAddLinear}, {"mul_log", ProxylessLoss::kMulLog}},
-         "cost regulariser: add_linear = CE + lambda*(E[cost]-T)/T; mul_log = "
-         "alpha*CE*(log E[cost]/log T)^beta");
+         {{"add_linear", ProxylessLoss::kAddLinear},
+          {"add_absolute", ProxylessLoss::kAddAbsolute},
+          {"mul_log", ProxylessLoss::kMulLog}},
+         "cost regulariser: add_linear = CE + lambda*(E[cost]-T)/T (ProxylessNAS; always "
+         "rewards cheaper); add_absolute = CE + lambda*abs(E[cost]-T)/T (NNI's absolute penalty; "
+         "pulls E[cost] to the target); mul_log = alpha*CE*(log E[cost]/log T)^beta (ProxylessNAS, "
+         "latency in microseconds)");
   s.Enum("target_kind", &O::target_kind,
          {{"latency", ProxylessTarget::kLatency}, {"flops", ProxylessTarget::kFlops}},
          "what the regulariser targets: latency on `device` (target_ms) or FLOPs "
@@ -136,14 +143,17 @@ Schema<ProxylessOptions> ProxylessSchema() {
          "latency target T in ms on `device` (required with target_kind latency)");
   s.Real("target_mflops", &O::target_mflops, RealRange::ClosedOpen(0, 1e9),
          "FLOPs target T in million multiply-accumulates (required with target_kind flops)");
-  s.Real("lambda", &O::lambda, RealRange::Closed(0, 1000), "weight of the add_linear term");
+  s.Real("lambda", &O::lambda, RealRange::Closed(0, 1000),
+         "weight of the add_linear and add_absolute terms");
   s.Real("alpha", &O::alpha, RealRange::OpenClosed(0, 1000), "scale of the mul_log loss");
   s.Real("beta", &O::beta, RealRange::Closed(0, 100), "exponent of the mul_log cost ratio");
+  s.Integer("search_images", &O::search_images, IntRange::AtLeast(0),
+            "train images the warm-up and search epochs use (the first N of the shuffled train "
+            "split, a proxy task); 0 = all. The retraining always uses the whole train split");
   s.Integer("retrain_epochs", &O::retrain_epochs, IntRange::Between(0, 10000),
             "training epochs of the derived network; 0 = train.epochs");
   s.Bool("fine_tune", &O::fine_tune,
-         "start the derived network from the supernet's weights instead of from scratch (not "
-         "supported yet)");
+         "start the derived network from the supernet's weights instead of from scratch");
   return s;
 }
 
@@ -160,7 +170,9 @@ Schema<Config> ConfigSchema() {
   s.Integer("seed", &O::seed, IntRange::AtLeast(0), "seeds every random number generator");
   s.Integer("threads", &O::threads, IntRange::Between(1, 256),
             "intra-op threads for training and data preparation");
-  s.String("net", &O::net, StringRule::kNonEmpty,
+  // Empty when the strategy does not use it (ConfigToYaml writes it so); CheckAcrossKeys
+  // requires a non-empty value where the strategy does.
+  s.String("net", &O::net, StringRule::kAny,
            "NetSpec YAML file of the network (required by strategy train); a relative path is "
            "relative to the config file's directory");
   s.String("space", &O::space, StringRule::kAny,
@@ -187,12 +199,17 @@ const StrategyInfo* FindStrategy(const std::string& name) {
 void CheckAcrossKeys(const yaml::Mapping& root, const Config& config) {
   const StrategyInfo* strategy = FindStrategy(config.strategy);
   if (strategy != nullptr && strategy->needs_net) {
-    root.Require("net", "a path to a NetSpec YAML file; strategy " + config.strategy +
-                            " trains the network it describes");
+    const std::string expected = "a path to a NetSpec YAML file; strategy " + config.strategy +
+                                 " trains the network it "
+                                 "describes";
+    if (root.Require("net", expected) && config.net.empty())
+      root.ReportError("net", "empty string (got \"\"; expected " + expected + ")");
   }
   if (strategy != nullptr && strategy->needs_space) {
-    root.Require("space",
-                 "a search space name or YAML file; strategy " + config.strategy + " searches it");
+    const std::string expected =
+        "a search space name or YAML file; strategy " + config.strategy + " searches it";
+    if (root.Require("space", expected) && config.space.empty())
+      root.ReportError("space", "empty string (got \"\"; expected " + expected + ")");
     const ProxylessOptions& p = config.proxyless;
     const yaml::Mapping section = root.Section("proxyless");
     if (p.target_kind == ProxylessTarget::kLatency && p.target_ms <= 0)
@@ -258,6 +275,37 @@ std::string ConfigToYaml(const Config& config) {
   YAML::Emitter out;
   ConfigSchema().Write(config, out);
   return std::string(out.c_str()) + "\n";
+}
+
+namespace {
+
+// Dotted key -> scalar text of a config's canonical YAML, in document order.
+void Flatten(const YAML::Node& node, const std::string& prefix,
+             std::vector<std::pair<std::string, std::string>>* out) {
+  if (node.IsMap()) {
+    for (const auto& item : node)
+      Flatten(item.second, prefix + (prefix.empty() ? "" : ".") + item.first.Scalar(), out);
+  } else {
+    YAML::Emitter text;
+    text << YAML::Flow << node;
+    out->emplace_back(prefix, text.c_str());
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> ConfigDifferences(const Config& a, const Config& b) {
+  std::vector<std::pair<std::string, std::string>> flat_a, flat_b;
+  Flatten(YAML::Load(ConfigToYaml(a)), "", &flat_a);
+  Flatten(YAML::Load(ConfigToYaml(b)), "", &flat_b);
+  std::vector<std::string> differences;
+  for (const auto& [key, value] : flat_a) {
+    auto match = std::find_if(flat_b.begin(), flat_b.end(),
+                              [&key = key](const auto& item) { return item.first == key; });
+    const std::string other = match == flat_b.end() ? "(absent)" : match->second;
+    if (other != value) differences.push_back(key + ": " + value + " -> " + other);
+  }
+  return differences;
 }
 
 const std::vector<std::string>& StrategyNames() {

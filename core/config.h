@@ -25,6 +25,10 @@ Config LoadConfigFromString(const std::string& text, const std::string& display_
 // equal Config and is stable for equal configs, so it doubles as the canonical text to hash.
 std::string ConfigToYaml(const Config& config);
 
+// Keys whose values differ between two configs, in schema order, each as
+// "dotted.key: VALUE_IN_A -> VALUE_IN_B" (YAML text). Empty when ConfigToYaml agrees.
+std::vector<std::string> ConfigDifferences(const Config& a, const Config& b);
+
 // The accepted values of `strategy`, in one place.
 const std::vector<std::string>& StrategyNames();
 

@@ -1,7 +1,7 @@
 // Errors that reach the user. Each error carries the process exit code the CLI returns for it,
 // so the code that detects a problem decides how it is reported, and the CLI only maps.
 // Exit codes (documented in README.md): 0 ok, 1 other failure, 64 usage, 65 bad input data,
-// 74 I/O or database, 78 invalid configuration.
+// 74 I/O or database, 78 invalid configuration, 130 interrupted (Ctrl-C; resumable).
 #pragma once
 
 #include <stdexcept>
@@ -17,6 +17,7 @@ enum class ExitCode : int {
   kDataError = 65,
   kIoError = 74,
   kConfigError = 78,
+  kInterrupted = 130,  // 128 + SIGINT, as shells report a process stopped by Ctrl-C
 };
 
 class Error : public std::runtime_error {
@@ -44,6 +45,12 @@ class DataError : public Error {
 class IoError : public Error {
  public:
   explicit IoError(const std::string& message) : Error(ExitCode::kIoError, message) {}
+};
+
+// Long work stopped on request (SIGINT/SIGTERM) at a point from which it can be resumed.
+class Interrupted : public Error {
+ public:
+  explicit Interrupted(const std::string& message) : Error(ExitCode::kInterrupted, message) {}
 };
 
 // One problem in a configuration file, located as precisely as the source allows.

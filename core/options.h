@@ -58,7 +58,7 @@ struct TrainOptions {
 // derived network is retrained (or fine-tuned). Weights use `train` (learning rate, momentum,
 // label smoothing); the architecture uses Adam with beta1 = 0 on held-out batches.
 enum class ProxylessGradMode { kFullV2, kTwo };
-enum class ProxylessLoss { kAddLinear, kMulLog };
+enum class ProxylessLoss { kAddLinear, kAddAbsolute, kMulLog };
 enum class ProxylessTarget { kLatency, kFlops };
 
 struct ProxylessOptions {
@@ -72,9 +72,10 @@ struct ProxylessOptions {
   ProxylessTarget target_kind = ProxylessTarget::kLatency;
   double target_ms = 0;      // latency target on `device`; required with target_kind latency
   double target_mflops = 0;  // required with target_kind flops (million multiply-accumulates)
-  double lambda = 0.1;       // add_linear: CE + lambda * (E[cost] - T) / T
-  double alpha = 0.2;        // mul_log: alpha * CE * (log E[cost] / log T)^beta
+  double lambda = 0.1;  // add_linear: CE + lambda * (E[cost] - T) / T; add_absolute: |E - T| / T
+  double alpha = 0.2;   // mul_log: alpha * CE * (log E[cost] / log T)^beta
   double beta = 0.6;
+  int64_t search_images = 0;   // train images of the warm-up and search epochs; 0 = all
   int64_t retrain_epochs = 0;  // training epochs of the derived network; 0 = train.epochs
   bool fine_tune = false;      // start from the supernet's weights instead of from scratch
 };

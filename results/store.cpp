@@ -163,6 +163,27 @@ void Store::FinishRun(int64_t run_id, RunStatus status, const std::string& error
   transaction.Commit();
 }
 
+void Store::ReopenRun(int64_t run_id, int64_t keep_through_step) {
+  Transaction transaction(*db_);
+  const RunRecord run = GetRun(run_id);
+  if (run.status == RunStatus::kFinished || run.status == RunStatus::kRunning)
+    throw UsageError("run " + std::to_string(run_id) + " is " + RunStatusName(run.status) +
+                     " (expected an interrupted or failed run to continue)");
+  for (const char* table : {"metrics", "architectures"}) {
+    Statement remove(*db_, std::string("DELETE FROM ") + table +
+                               " WHERE run_id = ? AND (step IS NULL OR step > ?)");
+    remove.Bind(1, run_id).Bind(2, keep_through_step).Run();
+  }
+  DeleteRows(*db_, "artifacts", run_id);
+  const double now = NowSeconds();
+  Statement update(*db_,
+                   "UPDATE runs SET status = 'running', error = '', ended_at = NULL, host = ?, "
+                   "pid = ?, heartbeat_at = ? WHERE id = ?");
+  update.Bind(1, HostName()).Bind(2, static_cast<int64_t>(::getpid())).Bind(3, now);
+  update.Bind(4, run_id).Run();
+  transaction.Commit();
+}
+
 DeletedRun Store::DeleteRun(int64_t run_id) {
   Transaction transaction(*db_);
   DeletedRun deleted;

@@ -50,6 +50,12 @@ class Store {
   // The Store must outlive the reporter.
   std::unique_ptr<Reporter> MakeReporter(int64_t run_id);
   void FinishRun(int64_t run_id, RunStatus status, const std::string& error = "");
+  // Continues an interrupted or failed run in this process (`hwnas search resume`): status
+  // running again with this host and pid, error cleared, and everything it reported after
+  // `keep_through_step` removed (metrics and architectures with a larger step, and all artifacts,
+  // which runs write at their end), so that the continuation reports those steps afresh.
+  // One transaction; a finished or running run is a UsageError.
+  void ReopenRun(int64_t run_id, int64_t keep_through_step);
   // Removes the run and all its rows in one transaction (artifact files stay on disk).
   DeletedRun DeleteRun(int64_t run_id);
   // Running runs of this host whose pid no longer exists become interrupted; returns how many.

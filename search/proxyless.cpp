@@ -1,17 +1,28 @@
 #include "search/proxyless.h"
 
+#include <torch/nn/modules/batchnorm.h>
 #include <torch/optim/adam.h>
 #include <torch/optim/sgd.h>
+#include <torch/serialize.h>
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <limits>
+#include <memory>
+#include <numeric>
+#include <sstream>
 
+#include "core/atomic_file.h"
 #include "core/batch_pipeline.h"
+#include "core/config.h"
 #include "core/dataset.h"
 #include "core/errors.h"
 #include "core/progress.h"
+#include "core/sha256.h"
 #include "search/train_util.h"
 #include "supernet/supernet.h"
 
@@ -40,6 +51,34 @@ std::string Format(double value) {
   return text;
 }
 
+constexpr int64_t kRecalibrationBatches = 10;  // for the derived path's batch-norm statistics
+
+// Bumped whenever what a checkpoint holds changes; older files are refused, not misread.
+constexpr int64_t kCheckpointFormat = 1;
+
+std::string ConfigHash(const Config& config) { return Sha256Hex(ConfigToYaml(config)); }
+
+torch::serialize::InputArchive OpenCheckpoint(const std::string& path) {
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+  } catch (const c10::Error& e) {
+    throw DataError("cannot read search checkpoint " + path + " (" + e.what_without_backtrace() +
+                    ")");
+  }
+  c10::IValue format;
+  if (!archive.try_read("format", format) || !format.isInt() || format.toInt() != kCheckpointFormat)
+    throw DataError("search checkpoint " + path + " was written by another hwnas version " +
+                    "(expected checkpoint format " + std::to_string(kCheckpointFormat) + ")");
+  return archive;
+}
+
+c10::IValue ReadValue(torch::serialize::InputArchive& archive, const std::string& key) {
+  c10::IValue value;
+  if (!archive.try_read(key, value)) throw DataError("search checkpoint lacks '" + key + "'");
+  return value;
+}
+
 struct EpochStats {
   double loss = 0;
   double accuracy = 0;
@@ -55,13 +94,19 @@ class ProxylessSearch {
 
  private:
   enum class Phase { kWarmup, kSearch };
+  void RunEpoch(int64_t step);
   EpochStats TrainEpoch(Phase phase, int64_t epoch);
   double WeightStep(Batch& batch, Phase phase, int64_t* correct);
   double ArchStep();
   torch::Tensor ArchLoss(const torch::Tensor& logits, const torch::Tensor& labels);
   Batch NextHoldoutBatch();
   void ReportEpoch(int64_t step, Phase phase, const EpochStats& stats, const Arch& derived);
+  std::string EpochSummary(Phase phase, int64_t step, const MetricValues& values) const;
   double ArchCost(const Arch& arch) const;
+  void ReportDerived(int64_t step, const Arch& derived);
+  void SaveCheckpoint(int64_t epochs_done);
+  int64_t LoadCheckpoint();  // returns the epochs it holds
+  void SaveInheritedWeights(const ProxylessResult& result);
 
   const Config& config_;
   const ProxylessOptions& options_;
@@ -71,12 +116,48 @@ class ProxylessSearch {
   SuperNet net_;
   torch::optim::SGD weight_optimizer_;
   torch::optim::Adam arch_optimizer_;
+  std::shared_ptr<const Dataset> search_train_;  // the train split, or its first search_images
   BatchPipeline train_pipeline_;
   BatchPipeline holdout_pipeline_;
   int64_t holdout_epoch_ = 0;
+  int64_t holdout_taken_ = 0;  // batches of holdout_epoch_ handed out so far
   Rng rng_;
   int64_t steps_per_epoch_ = 1;
+  std::vector<Arch> derived_;  // after each search epoch
 };
+
+// The images weight steps train on: the whole train split (not copied), or the first `images`.
+std::shared_ptr<const Dataset> SearchTrainSet(const Dataset& train, int64_t images) {
+  if (images <= 0 || images >= train.size())
+    return std::shared_ptr<const Dataset>(std::shared_ptr<void>(), &train);
+  std::vector<int64_t> first(static_cast<size_t>(images));
+  std::iota(first.begin(), first.end(), 0);
+  return std::make_shared<const Dataset>(Subset(train, first, train.name + "-search"));
+}
+
+// Batch-norm running statistics of a supernet mix every path it trained, so a derived path
+// evaluated with them is near chance (measured on fmnist-mbconv: 10% against 36% in train mode).
+// As Once-for-All does for its subnets, they are recomputed for the active path: the plain
+// average over the first `batches` training batches (file order, no augmentation).
+void RecalibrateBatchNorm(SuperNet& net, const Dataset& data, const Config& config,
+                          int64_t batches) {
+  std::vector<torch::nn::BatchNorm2dImpl*> norms;
+  for (const auto& module : net->modules())
+    if (auto* bn = dynamic_cast<torch::nn::BatchNorm2dImpl*>(module.get())) norms.push_back(bn);
+  for (auto* bn : norms) bn->reset_running_stats();
+  const double momentum = norms.empty() ? 0.1 : norms[0]->options.momentum().value_or(0.1);
+  torch::NoGradGuard no_grad;
+  net->train();
+  BatchPipeline pipeline(data, PipelineOptions(config, /*training=*/false));
+  pipeline.StartEpoch(0);
+  for (int64_t k = 0; k < batches; ++k) {
+    auto batch = pipeline.Next();
+    if (!batch) break;
+    for (auto* bn : norms) bn->options.momentum(1.0 / static_cast<double>(k + 1));
+    net->forward(ImagesTensor(*batch, data, config.train.channels_last));
+  }
+  for (auto* bn : norms) bn->options.momentum(momentum);
+}
 
 // The held-out stream feeds architecture steps: shuffled, never augmented, keeping a last partial
 // batch so that a small held-out split still yields batches.
@@ -106,32 +187,45 @@ ProxylessSearch::ProxylessSearch(const SearchSpace& space, const Config& config,
                                                   .betas({0.0, 0.999})
                                                   .eps(1e-8)
                                                   .weight_decay(options_.arch_weight_decay)),
-      train_pipeline_(data.train, PipelineOptions(config, /*training=*/true)),
+      search_train_(SearchTrainSet(data.train, config.proxyless.search_images)),
+      train_pipeline_(*search_train_, PipelineOptions(config, /*training=*/true)),
       holdout_pipeline_(data.holdout, HoldoutOptions(config)),
       rng_(DeriveSeed(config.seed, rng_stream::kArchSample)) {
   if (config.train.channels_last) supernet::ToChannelsLast(*net_);
-  steps_per_epoch_ = std::max<int64_t>(1, data.train.size() / config.data.batch_size);
+  steps_per_epoch_ = std::max<int64_t>(1, search_train_->size() / config.data.batch_size);
   holdout_pipeline_.StartEpoch(holdout_epoch_);
 }
 
 Batch ProxylessSearch::NextHoldoutBatch() {
+  ++holdout_taken_;
   if (auto batch = holdout_pipeline_.Next()) return std::move(*batch);
   holdout_pipeline_.StartEpoch(++holdout_epoch_);
+  holdout_taken_ = 1;
   auto batch = holdout_pipeline_.Next();
   if (!batch) throw DataError("the held-out split has no images for architecture steps");
   return std::move(*batch);
 }
 
-// Cross-entropy plus the cost regulariser of `loss` (ProxylessNAS add#linear or mul#log).
+// Cross-entropy plus the cost regulariser of `loss` (ProxylessNAS add#linear and mul#log, NNI's
+// absolute penalty).
 torch::Tensor ProxylessSearch::ArchLoss(const torch::Tensor& logits, const torch::Tensor& labels) {
   const torch::Tensor ce = TrainingLoss(logits, labels, config_);
   const torch::Tensor expected = net_->ExpectedLatency(costs_).to(torch::kFloat);
   const double target = TargetValue(config_);
-  if (options_.loss == ProxylessLoss::kAddLinear)
-    return ce + options_.lambda * (expected - target) / target;
-  // log E below 0 (E < 1) would make a fractional power undefined; CheckProxylessSearch ensures
-  // log T > 0, and a ratio clamped just above 0 keeps the loss finite.
-  const torch::Tensor ratio = (torch::log(expected) / std::log(target)).clamp_min(1e-6);
+  switch (options_.loss) {
+    case ProxylessLoss::kAddLinear:
+      return ce + options_.lambda * (expected - target) / target;
+    case ProxylessLoss::kAddAbsolute:
+      return ce + options_.lambda * torch::abs(expected - target) / target;
+    case ProxylessLoss::kMulLog:
+      break;
+  }
+  // The log ratio is not unit-free: ProxylessNAS used ms on phones (~80 ms), where log T > 0.
+  // Sub-millisecond CPU networks would make log T negative, so latency is taken in us here.
+  const double unit = config_.proxyless.target_kind == ProxylessTarget::kLatency ? 1000.0 : 1.0;
+  // CheckProxylessSearch ensures log T > 0; clamping keeps a fractional power defined.
+  const torch::Tensor ratio =
+      (torch::log(expected * unit) / std::log(target * unit)).clamp_min(1e-6);
   return options_.alpha * ce * torch::pow(ratio, options_.beta);
 }
 
@@ -161,7 +255,7 @@ double ProxylessSearch::WeightStep(Batch& batch, Phase phase, int64_t* correct) 
     net_->SampleFromAlpha(rng_, GateMode::kPathOnly);
   const torch::Tensor labels = LabelsTensor(batch);
   const torch::Tensor logits =
-      net_->forward(ImagesTensor(batch, data_.train, config_.train.channels_last));
+      net_->forward(ImagesTensor(batch, *search_train_, config_.train.channels_last));
   const torch::Tensor loss = TrainingLoss(logits, labels, config_);
   loss.backward();
   weight_optimizer_.step();
@@ -182,6 +276,8 @@ EpochStats ProxylessSearch::TrainEpoch(Phase phase, int64_t epoch) {
   double loss_sum = 0, arch_loss_sum = 0;
   int64_t correct = 0, images = 0, step = 0, arch_steps = 0;
   while (auto batch = train_pipeline_.Next()) {
+    if (context_.stop_requested != nullptr && context_.stop_requested->load())
+      throw Interrupted("search interrupted during " + label + " epoch");
     const double lr = CosineLearningRate(
         config_.train.learning_rate, epoch * steps_per_epoch_ + step, epochs * steps_per_epoch_);
     for (auto& group : weight_optimizer_.param_groups())
@@ -213,6 +309,32 @@ double ProxylessSearch::ArchCost(const Arch& arch) const {
   return cost;
 }
 
+// One line per epoch: "search 2/3  loss ..  train acc ..  holdout acc ..  E[ms] ..  12.3s".
+std::string ProxylessSearch::EpochSummary(Phase phase, int64_t step,
+                                          const MetricValues& values) const {
+  auto value = [&](const std::string& name) {
+    for (const auto& v : values)
+      if (v.first == name) return v.second;
+    return 0.0;
+  };
+  const bool warmup = phase == Phase::kWarmup;
+  const int64_t epoch = warmup ? step : step - options_.warmup_epochs;
+  char line[512];
+  int n = std::snprintf(line, sizeof line, "%s %lld/%lld  loss %.4f  train acc %.2f%%",
+                        warmup ? "warm-up" : "search", static_cast<long long>(epoch + 1),
+                        static_cast<long long>(warmup ? options_.warmup_epochs : options_.epochs),
+                        value("train_loss"), 100 * value("train_accuracy"));
+  const bool ms = config_.proxyless.target_kind == ProxylessTarget::kLatency;
+  const double scale = ms ? 1.0 : 1e-6;  // MACs shown in millions
+  if (!warmup)
+    n += std::snprintf(
+        line + n, sizeof line - n, "  derived: holdout acc %.2f%%, %.3f %s (E %.3f, target %g)",
+        100 * value("holdout_accuracy"), scale * value("derived_cost"), ms ? "ms" : "M MACs",
+        scale * value("expected_cost"), scale * TargetValue(config_));
+  std::snprintf(line + n, sizeof line - n, "  %s", FormatDuration(value("epoch_seconds")).c_str());
+  return line;
+}
+
 // Metrics of a search epoch: losses, the derived path's held-out accuracy, E[cost] and, per
 // block, the entropy and every candidate's probability.
 void ProxylessSearch::ReportEpoch(int64_t step, Phase phase, const EpochStats& stats,
@@ -222,6 +344,7 @@ void ProxylessSearch::ReportEpoch(int64_t step, Phase phase, const EpochStats& s
                          {"epoch_seconds", stats.seconds}};
   if (phase == Phase::kSearch) {
     net_->SetActive(derived);
+    RecalibrateBatchNorm(net_, *search_train_, config_, kRecalibrationBatches);
     const std::string unit = CostUnit(config_);
     values.push_back({"arch_loss", stats.arch_loss});
     values.push_back({"holdout_accuracy", Accuracy(net_, data_.holdout, config_)});
@@ -238,45 +361,133 @@ void ProxylessSearch::ReportEpoch(int64_t step, Phase phase, const EpochStats& s
   }
   context_.reporter->OnMetrics(step, values);
   if (context_.show_progress)
-    std::fprintf(stderr, "%s epoch %lld: loss %.4f, train acc %.2f%%%s\n",
-                 phase == Phase::kWarmup ? "warm-up" : "search", static_cast<long long>(step + 1),
-                 stats.loss, 100 * stats.accuracy,
-                 phase == Phase::kSearch ? (", derived " + FormatArch(derived)).c_str() : "");
+    std::fprintf(stderr, "%s%s\n", EpochSummary(phase, step, values).c_str(),
+                 phase == Phase::kSearch ? ("  " + FormatArch(derived)).c_str() : "");
+}
+
+void ProxylessSearch::ReportDerived(int64_t step, const Arch& derived) {
+  const NetSpec spec = ToNetSpec(net_->space(), derived);
+  ArchitectureRecord record;
+  record.role = "derived";
+  record.step = step;
+  record.arch = FormatArch(derived);
+  record.netspec_json = NetSpecToJson(spec);
+  record.flops = NetFlops(spec);
+  record.params = NetParams(spec);
+  record.size_bits = NetSizeBits(spec);
+  if (config_.proxyless.target_kind == ProxylessTarget::kLatency) {
+    record.estimated_latency_ms = ArchCost(derived);
+    record.latency_device = config_.device.name;
+  }
+  context_.reporter->OnArchitecture(record);
+}
+
+// Epoch `step` of all epochs (warm-up first). Path sampling is seeded per epoch, so an epoch
+// depends only on the state a checkpoint holds.
+void ProxylessSearch::RunEpoch(int64_t step) {
+  rng_ = Rng(DeriveSeed(config_.seed, rng_stream::kArchSample, static_cast<uint64_t>(step)));
+  if (step < options_.warmup_epochs) {
+    ReportEpoch(step, Phase::kWarmup, TrainEpoch(Phase::kWarmup, step), Arch{});
+    return;
+  }
+  const EpochStats stats = TrainEpoch(Phase::kSearch, step - options_.warmup_epochs);
+  const Arch derived = net_->Derive();
+  ReportEpoch(step, Phase::kSearch, stats, derived);
+  ReportDerived(step, derived);
+  derived_.push_back(derived);
+}
+
+void ProxylessSearch::SaveCheckpoint(int64_t epochs_done) {
+  if (context_.checkpoint_path.empty()) return;
+  torch::serialize::OutputArchive archive, net, weights, arch;
+  archive.write("format", c10::IValue(kCheckpointFormat));
+  archive.write("config_hash", c10::IValue(ConfigHash(config_)));
+  archive.write("epochs_done", c10::IValue(epochs_done));
+  archive.write("holdout_epoch", c10::IValue(holdout_epoch_));
+  archive.write("holdout_taken", c10::IValue(holdout_taken_));
+  std::string derived;
+  for (const Arch& a : derived_) derived += FormatArch(a) + "\n";
+  archive.write("derived", c10::IValue(derived));
+  net_->save(net);
+  weight_optimizer_.save(weights);
+  arch_optimizer_.save(arch);
+  archive.write("supernet", net);
+  archive.write("weight_optimizer", weights);
+  archive.write("arch_optimizer", arch);
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  std::filesystem::create_directories(
+      std::filesystem::path(context_.checkpoint_path).parent_path());
+  WriteFileAtomically(context_.checkpoint_path, bytes.str(), "search checkpoint");
+}
+
+int64_t ProxylessSearch::LoadCheckpoint() {
+  const std::string& path = context_.checkpoint_path;
+  torch::serialize::InputArchive archive = OpenCheckpoint(path);
+  if (ReadValue(archive, "config_hash").toStringRef() != ConfigHash(config_))
+    throw DataError("search checkpoint " + path + " belongs to another config");
+  torch::serialize::InputArchive net, weights, arch;
+  archive.read("supernet", net);
+  archive.read("weight_optimizer", weights);
+  archive.read("arch_optimizer", arch);
+  net_->load(net);
+  if (config_.train.channels_last) supernet::ToChannelsLast(*net_);
+  weight_optimizer_.load(weights);
+  arch_optimizer_.load(arch);
+  // Replay the held-out stream to where it stood: its batches depend on (epoch, position) only.
+  holdout_epoch_ = ReadValue(archive, "holdout_epoch").toInt();
+  const int64_t taken = ReadValue(archive, "holdout_taken").toInt();
+  holdout_pipeline_.StartEpoch(holdout_epoch_);
+  for (holdout_taken_ = 0; holdout_taken_ < taken; ++holdout_taken_) holdout_pipeline_.Next();
+  std::istringstream derived(ReadValue(archive, "derived").toStringRef());
+  for (std::string line; std::getline(derived, line);)
+    derived_.push_back(ParseArch(net_->space(), line));
+  return ReadValue(archive, "epochs_done").toInt();
 }
 
 ProxylessResult ProxylessSearch::Run() {
-  ProxylessResult result;
-  for (int64_t epoch = 0; epoch < options_.warmup_epochs; ++epoch)
-    ReportEpoch(epoch, Phase::kWarmup, TrainEpoch(Phase::kWarmup, epoch), Arch{});
-  for (int64_t epoch = 0; epoch < options_.epochs; ++epoch) {
-    const EpochStats stats = TrainEpoch(Phase::kSearch, epoch);
-    const Arch derived = net_->Derive();
-    const int64_t step = options_.warmup_epochs + epoch;
-    ReportEpoch(step, Phase::kSearch, stats, derived);
-    const NetSpec spec = ToNetSpec(net_->space(), derived);
-    ArchitectureRecord record;
-    record.role = "derived";
-    record.step = step;
-    record.arch = FormatArch(derived);
-    record.netspec_json = NetSpecToJson(spec);
-    record.flops = NetFlops(spec);
-    record.params = NetParams(spec);
-    record.size_bits = NetSizeBits(spec);
-    if (config_.proxyless.target_kind == ProxylessTarget::kLatency) {
-      record.estimated_latency_ms = ArchCost(derived);
-      record.latency_device = config_.device.name;
-    }
-    context_.reporter->OnArchitecture(record);
-    result.epoch_archs.push_back(derived);
+  const int64_t epochs = options_.warmup_epochs + options_.epochs;
+  for (int64_t step = context_.resume ? LoadCheckpoint() : 0; step < epochs; ++step) {
+    RunEpoch(step);
+    SaveCheckpoint(step + 1);
   }
-  result.arch = result.epoch_archs.back();
+  ProxylessResult result;
+  result.epoch_archs = derived_;
+  result.arch = derived_.back();
   result.net = ToNetSpec(net_->space(), result.arch);
   result.estimated_cost = ArchCost(result.arch);
   result.final_expected_cost = net_->ExpectedLatency(costs_).item<double>();
+  // The last checkpoint stays as it is from here on: referenced by path and checksum.
+  if (!context_.checkpoint_path.empty())
+    context_.reporter->OnArtifact("checkpoint", context_.checkpoint_path);
+  if (!context_.inherited_weights_path.empty()) {
+    SaveInheritedWeights(result);
+    context_.reporter->OnArtifact("inherited_weights", context_.inherited_weights_path);
+  }
   return result;
 }
 
+// The derived network with the supernet's weights, saved the way the trainer saves and loads.
+void ProxylessSearch::SaveInheritedWeights(const ProxylessResult& result) {
+  supernet::Network derived(result.net);
+  net_->CopyWeightsTo(result.arch, derived);
+  const std::string& path = context_.inherited_weights_path;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ostringstream bytes;
+  torch::save(derived, bytes);
+  WriteFileAtomically(path, bytes.str(), "inherited weights");
+}
+
 }  // namespace
+
+std::optional<CheckpointInfo> ReadCheckpointInfo(const std::string& path) {
+  if (!std::filesystem::exists(path)) return std::nullopt;
+  torch::serialize::InputArchive archive = OpenCheckpoint(path);
+  CheckpointInfo info;
+  info.epochs_done = ReadValue(archive, "epochs_done").toInt();
+  info.config_hash = ReadValue(archive, "config_hash").toStringRef();
+  return info;
+}
 
 double TargetValue(const Config& config) {
   const ProxylessOptions& p = config.proxyless;
@@ -305,11 +516,19 @@ void CheckProxylessSearch(const Config& config, const DataSplits& data,
             "below the cheapest network of the space (got " + Format(TargetValue(config) * scale) +
                 "; expected at least " + Format(cheapest * scale) + (latency ? " ms" : " M MACs") +
                 (latency ? " on device " + config.device.name : std::string()) + ")");
-  if (config.proxyless.loss == ProxylessLoss::kMulLog && TargetValue(config) <= 1.0)
+  const double mul_log_floor = latency ? 1e-3 : 1e-6;  // 1 us, or 1 MAC in M MACs
+  if (config.proxyless.loss == ProxylessLoss::kMulLog &&
+      TargetValue(config) * scale <= mul_log_floor)
     ThrowAt(config, key,
-            "loss mul_log divides by log(target), which must be positive (got " +
-                Format(TargetValue(config) * scale) + "; expected above 1 " + CostUnit(config) +
+            "loss mul_log divides by log(target in " + std::string(latency ? "us" : "MACs") +
+                "), which must be positive (got " + Format(TargetValue(config) * scale) +
+                "; expected above " + Format(mul_log_floor) + (latency ? " ms" : " M MACs") +
                 ", or use loss add_linear)");
+  if (config.proxyless.search_images > data.train.size())
+    ThrowAt(config, "proxyless.search_images",
+            "more than the train split holds (got " +
+                std::to_string(config.proxyless.search_images) + "; expected at most " +
+                std::to_string(data.train.size()) + ", or 0 for all)");
   if (data.holdout.size() == 0)
     ThrowAt(config, "data.holdout_fraction",
             "strategy proxyless trains its architecture on held-out images (expected a fraction "

@@ -4,6 +4,9 @@
 // target checks and the search loop; retraining the result is search::TrainNetwork's job.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,8 +29,25 @@ namespace search {
 struct SearchContext {
   Reporter* reporter = nullptr;  // required
   bool show_progress = true;
-  std::string checkpoint_dir;  // reserved for checkpoints and resume (not written yet)
+  // Rewritten atomically after every epoch (empty = no checkpoints): the supernet with its
+  // alphas, both optimizers, and where the data streams stand.
+  std::string checkpoint_path;
+  // Continue from the checkpoint at checkpoint_path; the result equals an uninterrupted run's.
+  bool resume = false;
+  // Set by a signal handler; checked between batches, then the search throws Interrupted.
+  const std::atomic<bool>* stop_requested = nullptr;
+  // Where the derived network's weights, inherited from the supernet, are saved at the end (for
+  // proxyless.fine_tune); empty = not saved.
+  std::string inherited_weights_path;
 };
+
+// What a checkpoint says about itself, read without building the supernet.
+struct CheckpointInfo {
+  int64_t epochs_done = 0;  // warm-up and search epochs completed (metric steps 0..done-1)
+  std::string config_hash;  // SHA-256 of the canonical config the search ran with
+};
+// nullopt when there is no file at `path`; DataError for a file that is not a checkpoint.
+std::optional<CheckpointInfo> ReadCheckpointInfo(const std::string& path);
 
 struct ProxylessResult {
   Arch arch;                       // derived after the last search epoch

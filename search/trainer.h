@@ -4,6 +4,7 @@
 // Reports per-epoch metrics and the final architecture through the Reporter interface.
 #pragma once
 
+#include <atomic>
 #include <string>
 
 #include "core/netspec.h"
@@ -19,6 +20,11 @@ struct TrainContext {
   Reporter* reporter = nullptr;  // required
   bool show_progress = true;
   std::string artifact_dir;  // where final weights go; empty = do not save
+  // Weights to start from instead of a fresh initialisation (a file the trainer or the
+  // supernet search saved for the same NetSpec), e.g. weights inherited from a supernet.
+  std::string initial_weights;
+  // Set by a signal handler; checked between batches, then training throws Interrupted.
+  const std::atomic<bool>* stop_requested = nullptr;
 };
 
 struct TrainResult {

@@ -14,7 +14,7 @@ using testing::MakeTempDir;
 using testing::RunHwnas;
 using testing::WriteFile;
 
-const std::string kQuickstart = std::string(HWNAS_SOURCE_DIR) + "/configs/quickstart.yaml";
+const std::string kQuickstart = std::string(HWNAS_SOURCE_DIR) + "/configs/train-fmnist.yaml";
 
 TEST(ConfigCliTest, ValidatePrintsOk) {
   auto result = RunHwnas({"config", "validate", kQuickstart});

@@ -75,6 +75,17 @@ TEST_F(LatencyCliTest, EstimateMeasuresMissingEntriesOnTheCpu) {
   EXPECT_EQ(Json::parse(again.out)[3]["source"], "table");
 }
 
+TEST_F(LatencyCliTest, EstimateCanTimeTheWholeNetworkToo) {
+  CommandResult r = Latency({"estimate", "--space", space_, "--arch", "k3e3 skip", "--repeats", "5",
+                             "--measure-network"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("measured end to end: [0-9.]+ ms \\(the estimate"));
+  CommandResult model = Latency({"estimate", "--space", space_, "--arch", "k3e3 skip", "--device",
+                                 "roofline-example", "--measure-network"});
+  EXPECT_EQ(model.exit_code, 64);
+  EXPECT_THAT(model.err, HasSubstr("--measure-network needs a measurable device"));
+}
+
 TEST_F(LatencyCliTest, ImportsThePixel1TableAndEstimatesProxylessMobileExactly) {
   REQUIRE_SHARED_DATA();
   CommandResult imported =

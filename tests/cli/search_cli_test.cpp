@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <filesystem>
 
 #include "results/store.h"
@@ -69,6 +71,99 @@ TEST(SearchCliTest, LatencyTargetBelowTheCheapestNetworkExits78AndStoresNoRun) {
   EXPECT_THAT(r.err, HasSubstr("proxyless.target_ms: below the cheapest network of the space"));
   auto store = results::Store::Open(db, results::Store::OpenMode::kExisting);
   EXPECT_TRUE(store->ListRuns().empty());  // only the device's latency table was kept
+}
+
+// fine_tune: the derived network starts from the supernet's weights, saved beside the run.
+TEST(SearchCliTest, FineTuneStartsFromTheInheritedWeights) {
+  const std::string db = MakeTempDir("search-fine-tune") + "/h.db";
+  CommandResult r = RunHwnas(SearchArgs(db, {"proxyless.fine_tune=true"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(fs::path(db).parent_path() / "hwnas-artifacts/run-1/inherited.pt"));
+  auto store = results::Store::Open(db, results::Store::OpenMode::kExisting);
+  EXPECT_EQ(store->GetRun(1).status, results::RunStatus::kFinished);
+  std::vector<std::string> kinds;
+  for (const auto& a : store->Artifacts(1)) kinds.push_back(a.kind);
+  EXPECT_THAT(kinds, ::testing::ElementsAre("checkpoint", "inherited_weights", "weights"));
+}
+
+TEST(SearchCliTest, MissingDatasetExits65BeforeAnythingIsWritten) {
+  const std::string dir = MakeTempDir("search-nodata");
+  const std::string db = dir + "/h.db";
+  CommandResult r = RunHwnas({"--db", db, "-q", "search",
+                              std::string(HWNAS_SOURCE_DIR) + "/configs/quickstart.yaml",
+                              "data.path=" + dir + "/missing"});
+  EXPECT_EQ(r.exit_code, 65);
+  EXPECT_THAT(r.err, HasSubstr(dir + "/missing/train-images-idx3-ubyte.gz"));
+  EXPECT_FALSE(fs::exists(db));
+}
+
+// What a finished search stored, minus times: every derived and the final architecture.
+std::vector<std::string> StoredResult(const std::string& db, int64_t run_id) {
+  auto store = results::Store::Open(db, results::Store::OpenMode::kExisting);
+  std::vector<std::string> rows;
+  for (const auto& a : store->Architectures(run_id))
+    rows.push_back(a.record.role + " " + std::to_string(a.record.step) + " " + a.record.arch + " " +
+                   std::to_string(a.record.accuracy.value_or(-1)));
+  for (const auto& m : store->Metrics(run_id))
+    if (m.name == "train_loss" || m.name == "holdout_accuracy" || m.name == "test_accuracy")
+      rows.push_back(std::to_string(m.step) + " " + m.name + " " + std::to_string(m.value));
+  return rows;
+}
+
+// Ctrl-C after the first checkpoint, then `search resume`: the run finishes with exactly what an
+// uninterrupted run stores.
+TEST(SearchCliTest, InterruptedRunResumesToTheUninterruptedResult) {
+  const std::vector<std::string> longer = {"proxyless.epochs=6", "train.epochs=2"};
+  const std::string whole_db = MakeTempDir("search-whole") + "/h.db";
+  ASSERT_EQ(RunHwnas(SearchArgs(whole_db, longer)).exit_code, 0);
+
+  const std::string db = MakeTempDir("search-resume") + "/h.db";
+  const std::string checkpoint =
+      fs::path(db).parent_path().string() + "/hwnas-artifacts/run-1/search-checkpoint.pt";
+  CommandResult stopped = RunHwnasSignalling(SearchArgs(db, longer), checkpoint, SIGINT);
+  ASSERT_EQ(stopped.exit_code, 130) << stopped.err;
+  EXPECT_THAT(stopped.err, HasSubstr("continues from its last completed epoch with: hwnas search "
+                                     "resume 1"));
+  {
+    auto store = results::Store::Open(db, results::Store::OpenMode::kExisting);
+    EXPECT_EQ(store->GetRun(1).status, results::RunStatus::kInterrupted);
+  }
+  CommandResult resumed = RunHwnas({"--db", db, "-q", "search", "resume", "1"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_THAT(resumed.out, HasSubstr("run 1 finished: search-synthetic"));
+  EXPECT_EQ(StoredResult(db, 1), StoredResult(whole_db, 1));
+
+  CommandResult again = RunHwnas({"--db", db, "search", "resume", "1"});
+  EXPECT_EQ(again.exit_code, 64);
+  EXPECT_THAT(again.err, HasSubstr("run 1 has finished; there is nothing to resume"));
+}
+
+TEST(SearchCliTest, ResumeRefusesUnknownRunsAndChangedConfigs) {
+  const std::string db = MakeTempDir("search-resume-bad") + "/h.db";
+  CommandResult none = RunHwnas({"--db", db, "search", "resume", "1"});
+  EXPECT_EQ(none.exit_code, 74);
+  EXPECT_THAT(none.err, HasSubstr("no results database at"));
+
+  const std::string checkpoint =
+      fs::path(db).parent_path().string() + "/hwnas-artifacts/run-1/search-checkpoint.pt";
+  ASSERT_EQ(
+      RunHwnasSignalling(SearchArgs(db, {"proxyless.epochs=6"}), checkpoint, SIGINT).exit_code,
+      130);
+  CommandResult unknown = RunHwnas({"--db", db, "search", "resume", "7"});
+  EXPECT_EQ(unknown.exit_code, 64);
+  EXPECT_THAT(unknown.err, HasSubstr("unknown run '7' (see 'hwnas results list')"));
+
+  std::vector<std::string> changed = {"--db", db, "search", "resume", "1", kConfig};
+  for (const char* override : {"device.name=roofline-example", "data.synthetic.train_samples=256",
+                               "train.epochs=1", "proxyless.epochs=5"})
+    changed.push_back(override);
+  CommandResult differs = RunHwnas(changed);
+  EXPECT_EQ(differs.exit_code, 78);
+  EXPECT_THAT(differs.err, HasSubstr("search-synthetic.yaml: error: proxyless.epochs: differs from "
+                                     "the config run 1 started with, which a resumed run keeps "
+                                     "(run -> now: proxyless.epochs: 6 -> 5)"));
+  auto store = results::Store::Open(db, results::Store::OpenMode::kExisting);
+  EXPECT_EQ(store->GetRun(1).status, results::RunStatus::kInterrupted);  // untouched
 }
 
 }  // namespace

@@ -75,7 +75,7 @@ TEST(TrainCliTest, MissingDatasetExits65NamesThePathAndWritesNothing) {
   const std::string dir = MakeTempDir("train-nodata");
   const std::string db = dir + "/h.db";
   CommandResult r = RunHwnas({"--db", db, "-q", "train",
-                              std::string(HWNAS_SOURCE_DIR) + "/configs/quickstart.yaml",
+                              std::string(HWNAS_SOURCE_DIR) + "/configs/train-fmnist.yaml",
                               "data.path=" + dir + "/missing"});
   EXPECT_EQ(r.exit_code, 65);
   EXPECT_THAT(r.err, HasSubstr(dir + "/missing/train-images-idx3-ubyte.gz"));

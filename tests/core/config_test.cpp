@@ -520,6 +520,7 @@ TEST(ConfigToYamlTest, PrintsEveryDefaultInSchemaOrder) {
             "  lambda: 0.1\n"
             "  alpha: 0.2\n"
             "  beta: 0.6\n"
+            "  search_images: 0\n"
             "  retrain_epochs: 0\n"
             "  fine_tune: false\n");
 }
@@ -530,6 +531,29 @@ TEST(ConfigToYamlTest, IsTheSameForTheSameConfig) {
   Config b = LoadConfigFromString("net: /n.yaml\nname: x\nstrategy: train\n", "b.yaml",
                                   {"train.epochs=3"});
   EXPECT_EQ(ConfigToYaml(a), ConfigToYaml(b));
+}
+
+// A search run stores ConfigToYaml and `hwnas search resume` loads it back: the keys the
+// strategy does not use (an empty `net`) must load too.
+TEST(ConfigToYamlTest, RoundTripsASearchConfig) {
+  Config search = LoadConfigFromString(
+      "strategy: proxyless\nspace: tiny\nproxyless: {target_ms: 3}\n", "s.yaml", {});
+  const std::string text = ConfigToYaml(search);
+  EXPECT_THAT(text, HasSubstr("net: \"\""));
+  EXPECT_EQ(ConfigToYaml(LoadConfigFromString(text, "run 1's config", {})), text);
+}
+
+TEST(ConfigTest, EmptyNetIsRefusedWhereTheStrategyTrainsIt) {
+  EXPECT_THAT(Errors("strategy: train\nnet: \"\"\n"),
+              ElementsAre("test.yaml:2:6: error: net: empty string (got \"\"; expected a path to a "
+                          "NetSpec YAML file; strategy train trains the network it describes)"));
+}
+
+TEST(ConfigDifferencesTest, NamesEachChangedKeyWithBothValues) {
+  Config a = LoadConfigFromString(kMinimal, "a.yaml", {});
+  Config b = LoadConfigFromString(kMinimal, "a.yaml", {"train.epochs=7", "seed=9"});
+  EXPECT_THAT(ConfigDifferences(a, b), ElementsAre("seed: 1 -> 9", "train.epochs: 2 -> 7"));
+  EXPECT_TRUE(ConfigDifferences(a, a).empty());
 }
 
 // ---- Names and docs -----------------------------------------------------------------------
@@ -543,7 +567,7 @@ TEST(ConfigNamesTest, StrategiesAndDatasets) {
 
 TEST(DescribeConfigKeysTest, ListsEveryKeyWithTypeAndDefault) {
   std::vector<ConfigKeyDoc> keys = DescribeConfigKeys();
-  ASSERT_EQ(keys.size(), 51u);
+  ASSERT_EQ(keys.size(), 52u);
   auto find = [&](const std::string& key) {
     for (const auto& row : keys) {
       if (row.key == key) return row;
@@ -602,13 +626,25 @@ TEST(ShippedConfigsTest, EveryTopLevelConfigValidates) {
 TEST(ShippedConfigsTest, QuickstartSaysWhatTheReadmePromises) {
   Config config = LoadConfig(std::string(HWNAS_SOURCE_DIR) + "/configs/quickstart.yaml", {});
   EXPECT_EQ(config.name, "quickstart");
-  EXPECT_EQ(config.strategy, "train");
+  EXPECT_EQ(config.strategy, "proxyless");
+  EXPECT_EQ(config.space, "fmnist-mbconv");
   EXPECT_EQ(config.data.dataset, DatasetKind::kFashionMnist);
+  EXPECT_EQ(config.device.name, "cpu");
+  EXPECT_EQ(config.proxyless.target_ms, 1.0);
+  EXPECT_EQ(config.proxyless.loss, ProxylessLoss::kAddAbsolute);
+  EXPECT_EQ(config.proxyless.search_images, 10000);
+  EXPECT_EQ(config.proxyless.retrain_epochs, 4);
+  EXPECT_FALSE(config.proxyless.fine_tune);
+  EXPECT_EQ(config.threads, 2);
+  EXPECT_EQ(config.seed, 1u);
+}
+
+TEST(ShippedConfigsTest, TrainFmnistTrainsTheHandWrittenNetwork) {
+  Config config = LoadConfig(std::string(HWNAS_SOURCE_DIR) + "/configs/train-fmnist.yaml", {});
+  EXPECT_EQ(config.strategy, "train");
   EXPECT_EQ(config.net, Absolute(std::string(HWNAS_SOURCE_DIR) + "/configs/nets/fmnist-cnn.yaml"));
   EXPECT_EQ(config.train.epochs, 2);
   EXPECT_EQ(config.data.batch_size, 128);
-  EXPECT_EQ(config.threads, 2);
-  EXPECT_EQ(config.seed, 1u);
 }
 
 }  // namespace

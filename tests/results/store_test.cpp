@@ -252,6 +252,38 @@ TEST(StoreTest, DeleteRemovesTheRunAndAllItsRows) {
   EXPECT_THROW(store->DeleteRun(gone), UsageError);
 }
 
+// `hwnas search resume`: an interrupted run runs again from its checkpoint's step.
+TEST(StoreTest, ReopenRunDropsWhatCameAfterTheCheckpoint) {
+  auto store = Store::Open(NewDbPath("store-reopen"));
+  const int64_t run = store->BeginRun({});
+  {
+    auto reporter = store->MakeReporter(run);
+    for (int64_t step : {0, 1, 2}) reporter->OnMetric(step, "loss", 1.0 / (step + 1));
+    ArchitectureRecord derived;
+    derived.role = "derived";
+    derived.step = 2;
+    reporter->OnArchitecture(derived);
+  }
+  EXPECT_THROW(store->ReopenRun(run, 1), UsageError);  // still running
+  store->FinishRun(run, RunStatus::kInterrupted, "killed");
+  store->ReopenRun(run, 1);
+  const RunRecord reopened = store->GetRun(run);
+  EXPECT_EQ(reopened.status, RunStatus::kRunning);
+  EXPECT_EQ(reopened.error, "");
+  EXPECT_EQ(reopened.pid, static_cast<int64_t>(::getpid()));
+  std::vector<int64_t> steps;
+  for (const auto& m : store->Metrics(run)) steps.push_back(m.step);
+  EXPECT_THAT(steps, ElementsAre(0, 1));
+  EXPECT_TRUE(store->Architectures(run).empty());
+  store->FinishRun(run, RunStatus::kFinished);
+  try {
+    store->ReopenRun(run, 1);
+    FAIL() << "expected UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("is finished (expected an interrupted or failed run"));
+  }
+}
+
 TEST(StoreTest, ThreadsCanShareAStore) {
   auto store = Store::Open(NewDbPath("store-threads"));
   int64_t id = store->BeginRun({});

@@ -6,6 +6,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <filesystem>
+#include <map>
 #include <set>
 
 #include "core/config.h"
@@ -54,13 +57,41 @@ Config TinyConfig(const std::vector<std::string>& overrides = {}) {
   return LoadConfigFromString("name: tiny-search\n", "tiny-search.yaml", all);
 }
 
-ProxylessResult Search(const Config& config, RecordingReporter* reporter) {
+ProxylessResult Search(const Config& config, Reporter* reporter, SearchContext context = {}) {
   const DataSplits data = LoadDataSplits(config.data, config.seed);
   CheckProxylessSearch(config, data, Costs());
-  SearchContext context;
   context.reporter = reporter;
   context.show_progress = false;
   return RunProxylessSearch(Tiny(), config, data, Costs(), context);
+}
+
+std::string TempPath(const std::string& name) {
+  const std::string dir = std::string(HWNAS_TEST_TMP) + "/proxyless-" + name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir + "/checkpoint.pt";
+}
+
+// Stands in for Ctrl-C: raises the stop flag once epoch `after_step` has been reported.
+class StopAfter : public RecordingReporter {
+ public:
+  explicit StopAfter(int64_t after_step) : after_step_(after_step) {}
+  void OnMetrics(int64_t step, const MetricValues& values) override {
+    RecordingReporter::OnMetrics(step, values);
+    if (step == after_step_) stop = true;
+  }
+  std::atomic<bool> stop{false};
+
+ private:
+  int64_t after_step_;
+};
+
+// Every metric but wall time, keyed by (step, name).
+std::map<std::pair<int64_t, std::string>, double> Values(const RecordingReporter& reporter) {
+  std::map<std::pair<int64_t, std::string>, double> values;
+  for (const auto& m : reporter.metrics)
+    if (m.name != "epoch_seconds") values[{m.step, m.name}] = m.value;
+  return values;
 }
 
 TEST(ProxylessTest, ReportsEveryEpochAndEveryDerivedArchitecture) {
@@ -120,6 +151,58 @@ TEST(ProxylessTest, SameSeedReproducesTheSearch) {
   EXPECT_DOUBLE_EQ(first.final_expected_cost, second.final_expected_cost);
 }
 
+// Interrupted after each possible epoch (warm-up, first search epoch), then resumed from the
+// checkpoint: the same metrics, architectures and final state as a run that never stopped.
+TEST(ProxylessTest, ResumedSearchEqualsAnUninterruptedOne) {
+  for (const std::string grad_mode : {"full_v2", "two"}) {
+    const Config config =
+        TinyConfig({"proxyless.grad_mode=" + grad_mode, "proxyless.arch_update_every=3"});
+    RecordingReporter whole_reporter;
+    const ProxylessResult whole = Search(config, &whole_reporter);
+    for (int64_t stop_after : {0, 1}) {
+      SCOPED_TRACE(grad_mode + ", stopped after step " + std::to_string(stop_after));
+      SearchContext first;
+      first.checkpoint_path = TempPath("resume-" + grad_mode + std::to_string(stop_after));
+      StopAfter stopping(stop_after);
+      first.stop_requested = &stopping.stop;
+      EXPECT_THROW(Search(config, &stopping, first), Interrupted);
+      ASSERT_TRUE(std::filesystem::exists(first.checkpoint_path));
+      EXPECT_EQ(ReadCheckpointInfo(first.checkpoint_path)->epochs_done, stop_after + 1);
+
+      SearchContext second;
+      second.checkpoint_path = first.checkpoint_path;
+      second.resume = true;
+      RecordingReporter resumed_reporter;
+      const ProxylessResult resumed = Search(config, &resumed_reporter, second);
+      EXPECT_EQ(resumed.epoch_archs, whole.epoch_archs);
+      EXPECT_EQ(resumed.final_expected_cost, whole.final_expected_cost);  // bit for bit
+      auto expected = Values(whole_reporter);
+      auto combined = Values(stopping);
+      for (const auto& [key, value] : Values(resumed_reporter)) combined[key] = value;
+      EXPECT_EQ(combined, expected);
+    }
+  }
+}
+
+TEST(ProxylessTest, CheckpointOfAnotherConfigIsRefused) {
+  SearchContext first;
+  first.checkpoint_path = TempPath("other-config");
+  RecordingReporter reporter;
+  Search(TinyConfig(), &reporter, first);
+  SearchContext second = first;
+  second.resume = true;
+  try {
+    Search(TinyConfig({"seed=4"}), &reporter, second);
+    FAIL() << "expected DataError";
+  } catch (const DataError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("belongs to another config"));
+  }
+}
+
+TEST(ProxylessTest, NoCheckpointFileMeansNoInfo) {
+  EXPECT_FALSE(ReadCheckpointInfo(TempPath("none")).has_value());
+}
+
 TEST(ProxylessTest, TwoPathModeRuns) {
   RecordingReporter reporter;
   const ProxylessResult result = Search(TinyConfig({"proxyless.grad_mode=two"}), &reporter);
@@ -139,11 +222,38 @@ TEST(ProxylessTest, TargetBelowTheCheapestNetworkIsAConfigError) {
   }
 }
 
-TEST(ProxylessTest, MulLogNeedsATargetAboveOne) {
-  const Config config = TinyConfig({"proxyless.loss=mul_log", "proxyless.target_ms=1"});
+// mul_log takes latency in microseconds: a target of at most 1 us has no positive logarithm.
+TEST(ProxylessTest, MulLogNeedsATargetAboveOneMicrosecond) {
+  const Config config = TinyConfig({"proxyless.loss=mul_log", "proxyless.target_ms=0.0005"});
   const DataSplits data = LoadDataSplits(config.data, config.seed);
-  supernet::CandidateCosts cheap = {{{0.1, 0.2}, {0.1, 0.2, 0}, {0.1, 0.2, 0}}, 0.1};
-  EXPECT_THROW(CheckProxylessSearch(config, data, cheap), ConfigError);
+  supernet::CandidateCosts cheap = {{{1e-5, 2e-5}, {1e-5, 2e-5, 0}, {1e-5, 2e-5, 0}}, 1e-5};
+  try {
+    CheckProxylessSearch(config, data, cheap);
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("proxyless.target_ms: loss mul_log divides by log(target in "
+                                    "us), which must be positive (got 0.0005; expected above "
+                                    "0.001 ms, or use loss add_linear)"));
+  }
+  const Config sub_ms = TinyConfig({"proxyless.loss=mul_log", "proxyless.target_ms=0.5"});
+  EXPECT_NO_THROW(CheckProxylessSearch(sub_ms, data, cheap));
+}
+
+// add_absolute pulls E[cost] towards the target from both sides: a target between the cheapest
+// (2 ms) and the dearest (13 ms) network ends with E[cost] closer to it than add_linear does.
+TEST(ProxylessTest, AbsolutePenaltyPullsTheExpectedCostToTheTarget) {
+  const std::vector<std::string> common = {"proxyless.epochs=6", "proxyless.arch_learning_rate=0.1",
+                                           "proxyless.target_ms=8", "proxyless.lambda=5"};
+  auto with = [&](const std::string& loss) {
+    std::vector<std::string> overrides = common;
+    overrides.push_back("proxyless.loss=" + loss);
+    return TinyConfig(overrides);
+  };
+  RecordingReporter absolute_reporter, linear_reporter;
+  const ProxylessResult absolute = Search(with("add_absolute"), &absolute_reporter);
+  const ProxylessResult linear = Search(with("add_linear"), &linear_reporter);
+  EXPECT_LT(std::abs(absolute.final_expected_cost - 8), std::abs(linear.final_expected_cost - 8));
+  EXPECT_NEAR(absolute.final_expected_cost, 8, 8 * 0.2);
 }
 
 TEST(ProxylessTest, LatencyTargetIsRequired) {

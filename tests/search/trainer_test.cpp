@@ -1,13 +1,24 @@
 #include "search/trainer.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <set>
+
+#include "core/errors.h"
 
 #include "core/dataset.h"
 
 namespace hwnas::search {
 namespace {
+
+std::string MakeTempDirForTest(const std::string& name) {
+  const std::string dir = std::string(HWNAS_TEST_TMP) + "/trainer-" + name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
 
 // A small network for the 16x16x1, 4-class synthetic dataset.
 NetSpec SyntheticNet() {
@@ -36,11 +47,18 @@ Config SyntheticConfig() {
   return config;
 }
 
+TrainContext QuietContext(Reporter* reporter) {
+  TrainContext context;
+  context.reporter = reporter;
+  context.show_progress = false;
+  return context;
+}
+
 TEST(TrainerTest, LearnsSyntheticDataWellAboveChance) {
   const Config config = SyntheticConfig();
   const DataSplits data = LoadDataSplits(config.data, config.seed);
   RecordingReporter reporter;
-  TrainContext context{&reporter, false, ""};
+  TrainContext context = QuietContext(&reporter);
   TrainResult result = TrainNetwork(SyntheticNet(), config, data, context);
   EXPECT_GT(result.test_accuracy, 0.6);  // chance is 0.25
   EXPECT_GT(result.latency_ms, 0.0);
@@ -51,7 +69,7 @@ TEST(TrainerTest, ReportsEveryEpochAndTheFinalNetwork) {
   config.train.epochs = 2;
   const DataSplits data = LoadDataSplits(config.data, config.seed);
   RecordingReporter reporter;
-  TrainNetwork(SyntheticNet(), config, data, {&reporter, false, ""});
+  TrainNetwork(SyntheticNet(), config, data, QuietContext(&reporter));
   std::set<std::pair<int64_t, std::string>> seen;
   for (const auto& m : reporter.metrics) seen.insert({m.step, m.name});
   for (int64_t epoch : {0, 1})
@@ -73,10 +91,54 @@ TEST(TrainerTest, SameSeedAndThreadsGiveTheSameRun) {
   config.train.epochs = 1;
   const DataSplits data = LoadDataSplits(config.data, config.seed);
   RecordingReporter first, second;
-  TrainResult a = TrainNetwork(SyntheticNet(), config, data, {&first, false, ""});
-  TrainResult b = TrainNetwork(SyntheticNet(), config, data, {&second, false, ""});
+  TrainResult a = TrainNetwork(SyntheticNet(), config, data, QuietContext(&first));
+  TrainResult b = TrainNetwork(SyntheticNet(), config, data, QuietContext(&second));
   EXPECT_EQ(a.train_loss, b.train_loss);
   EXPECT_EQ(a.test_accuracy, b.test_accuracy);
+}
+
+// With a zero learning rate nothing moves but batch-norm statistics, so a network started from
+// saved weights keeps their accuracy while a fresh one stays near chance.
+TEST(TrainerTest, StartsFromInitialWeights) {
+  Config config = SyntheticConfig();
+  const DataSplits data = LoadDataSplits(config.data, config.seed);
+  RecordingReporter trained_reporter, frozen_reporter, fresh_reporter;
+  TrainContext save = QuietContext(&trained_reporter);
+  save.artifact_dir = MakeTempDirForTest("initial-weights");
+  const TrainResult trained = TrainNetwork(SyntheticNet(), config, data, save);
+  ASSERT_GT(trained.test_accuracy, 0.6);
+
+  config.train.epochs = 1;
+  config.train.learning_rate = 0;
+  TrainContext load = QuietContext(&frozen_reporter);
+  load.initial_weights = trained.weights_path;
+  const TrainResult frozen = TrainNetwork(SyntheticNet(), config, data, load);
+  const TrainResult fresh =
+      TrainNetwork(SyntheticNet(), config, data, QuietContext(&fresh_reporter));
+  EXPECT_GT(frozen.test_accuracy, trained.test_accuracy - 0.1);
+  EXPECT_LT(fresh.test_accuracy, 0.45);
+}
+
+TEST(TrainerTest, InitialWeightsOfAnotherNetworkAreADataError) {
+  Config config = SyntheticConfig();
+  config.train.epochs = 1;
+  const DataSplits data = LoadDataSplits(config.data, config.seed);
+  RecordingReporter reporter;
+  TrainContext save = QuietContext(&reporter);
+  save.artifact_dir = MakeTempDirForTest("initial-weights-other");
+  const TrainResult trained = TrainNetwork(SyntheticNet(), config, data, save);
+  NetSpec wider = SyntheticNet();
+  wider.layers[0].out_channels = 12;
+  wider.layers[1].in_channels = 12;
+  TrainContext load = QuietContext(&reporter);
+  load.initial_weights = trained.weights_path;
+  try {
+    TrainNetwork(wider, config, data, load);
+    FAIL() << "expected DataError";
+  } catch (const DataError& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("cannot load initial weights " +
+                                               trained.weights_path + " for network conv3s2x12"));
+  }
 }
 
 }  // namespace

@@ -4,12 +4,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <signal.h>
+
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 namespace hwnas::testing {
 namespace fs = std::filesystem;
@@ -37,7 +41,8 @@ std::string MakeTempDir(const std::string& name) {
 }
 
 CommandResult RunProgram(const std::string& program, const std::vector<std::string>& args,
-                         const std::map<std::string, std::string>& env, const std::string& cwd) {
+                         const std::map<std::string, std::string>& env, const std::string& cwd,
+                         const std::function<void(int pid)>& while_running) {
   std::string out_path = MakeTempDir("cmd") + "/out";
   std::string err_path = out_path.substr(0, out_path.size() - 3) + "err";
   pid_t pid = ::fork();
@@ -59,6 +64,7 @@ CommandResult RunProgram(const std::string& program, const std::vector<std::stri
     ::execv(program.c_str(), argv.data());
     ::_exit(127);
   }
+  if (while_running) while_running(pid);
   int status = 0;
   ::waitpid(pid, &status, 0);
   CommandResult result;
@@ -71,6 +77,20 @@ CommandResult RunProgram(const std::string& program, const std::vector<std::stri
 CommandResult RunHwnas(const std::vector<std::string>& args,
                        const std::map<std::string, std::string>& env, const std::string& cwd) {
   return RunProgram(HWNAS_BINARY, args, env, cwd);
+}
+
+CommandResult RunHwnasSignalling(const std::vector<std::string>& args, const std::string& file,
+                                 int signal) {
+  return RunProgram(HWNAS_BINARY, args, {}, "", [&](int pid) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+    while (!fs::exists(file) && std::chrono::steady_clock::now() < deadline) {
+      siginfo_t info{};  // ended before the file appeared? (WNOWAIT: leave it to waitpid)
+      if (::waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid)
+        return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    ::kill(pid, signal);
+  });
 }
 
 }  // namespace hwnas::testing

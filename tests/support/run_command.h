@@ -2,6 +2,7 @@
 // captures its exit code, stdout and stderr.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -15,15 +16,22 @@ struct CommandResult {
 };
 
 // Runs `program args...` in `cwd` (empty = current) with extra environment variables.
-// HWNAS_DB is removed from the child's environment unless `env` sets it.
+// HWNAS_DB is removed from the child's environment unless `env` sets it. `while_running` is
+// called with the child's pid before waiting for it.
 CommandResult RunProgram(const std::string& program, const std::vector<std::string>& args,
                          const std::map<std::string, std::string>& env = {},
-                         const std::string& cwd = "");
+                         const std::string& cwd = "",
+                         const std::function<void(int pid)>& while_running = {});
 
 // The hwnas binary of this build.
 CommandResult RunHwnas(const std::vector<std::string>& args,
                        const std::map<std::string, std::string>& env = {},
                        const std::string& cwd = "");
+
+// Runs hwnas and sends it `signal` as soon as `file` exists (e.g. SIGINT once a checkpoint is
+// written), as a user pressing Ctrl-C would.
+CommandResult RunHwnasSignalling(const std::vector<std::string>& args, const std::string& file,
+                                 int signal);
 
 // A fresh, empty directory under the build tree, unique per call.
 std::string MakeTempDir(const std::string& name);
