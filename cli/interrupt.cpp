@@ -3,18 +3,24 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 namespace hwnas::cli {
 namespace {
 
 std::atomic<bool> g_stop_requested{false};
 struct sigaction g_previous_int, g_previous_term;
 
+static_assert(std::atomic<bool>::is_always_lock_free, "the flag is set in a signal handler");
+
 void OnSignal(int signal) {
   if (g_stop_requested.exchange(true)) _exit(128 + signal);  // the second Ctrl-C
+  const int saved_errno = errno;
   static const char kMessage[] =
       "\nstopping at the next batch (press Ctrl-C again to quit at once)\n";
   // write() is async-signal-safe; its result does not matter here.
   [[maybe_unused]] ssize_t written = write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+  errno = saved_errno;
 }
 
 }  // namespace
@@ -23,6 +29,7 @@ InterruptFlag::InterruptFlag() {
   g_stop_requested = false;
   struct sigaction action {};
   action.sa_handler = OnSignal;
+  action.sa_flags = SA_RESTART;  // progress output and pipes keep working after Ctrl-C
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, &g_previous_int);
   sigaction(SIGTERM, &action, &g_previous_term);

@@ -169,7 +169,13 @@ void ExecuteSearch(results::Store& store, int64_t run_id, SearchInputs& in,
                    const GlobalOptions& global, bool resume) {
   const Config& config = in.config;
   InterruptFlag interrupt;
-  auto reporter = store.MakeReporter(run_id);
+  std::unique_ptr<Reporter> reporter;
+  try {
+    reporter = store.MakeReporter(run_id);
+  } catch (const std::exception& e) {
+    store.FinishRun(run_id, results::RunStatus::kFailed, e.what());
+    throw;
+  }
   const std::string artifacts = ArtifactDir(global.db_path, run_id);
   search::SearchContext context;
   context.reporter = reporter.get();

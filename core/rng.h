@@ -21,6 +21,7 @@ inline constexpr uint64_t kBatchOrder = 4;      // sample order of an epoch, ind
 inline constexpr uint64_t kAugment = 5;         // augmentation, index = epoch, then position
 inline constexpr uint64_t kMeasureOrder = 6;    // order in which latency entries are measured
 inline constexpr uint64_t kArchSample = 7;      // ProxylessNAS path sampling of the supernet
+inline constexpr uint64_t kAgent = 8;           // DDPG exploration and replay sampling
 }  // namespace rng_stream
 
 // The SplitMix64 finaliser: a bijective 64-bit mix with full avalanche.

@@ -14,6 +14,7 @@
 #include <limits>
 #include <memory>
 #include <numeric>
+#include <optional>
 #include <sstream>
 
 #include "core/atomic_file.h"
@@ -57,6 +58,23 @@ constexpr int64_t kRecalibrationBatches = 10;  // for the derived path's batch-n
 constexpr int64_t kCheckpointFormat = 1;
 
 std::string ConfigHash(const Config& config) { return Sha256Hex(ConfigToYaml(config)); }
+
+// The candidate costs as text: a resumed search must price candidates exactly as before (a table
+// rebuilt or recalibrated in between would silently change the result).
+std::string CostsText(const CandidateCosts& costs) {
+  std::string text;
+  char value[32];
+  std::snprintf(value, sizeof value, "%.17g", costs.fixed);
+  text += value;
+  for (const auto& block : costs.per_block) {
+    text += ";";
+    for (double c : block) {
+      std::snprintf(value, sizeof value, " %.17g", c);
+      text += value;
+    }
+  }
+  return text;
+}
 
 torch::serialize::InputArchive OpenCheckpoint(const std::string& path) {
   torch::serialize::InputArchive archive;
@@ -144,8 +162,11 @@ void RecalibrateBatchNorm(SuperNet& net, const Dataset& data, const Config& conf
   std::vector<torch::nn::BatchNorm2dImpl*> norms;
   for (const auto& module : net->modules())
     if (auto* bn = dynamic_cast<torch::nn::BatchNorm2dImpl*>(module.get())) norms.push_back(bn);
-  for (auto* bn : norms) bn->reset_running_stats();
-  const double momentum = norms.empty() ? 0.1 : norms[0]->options.momentum().value_or(0.1);
+  std::vector<c10::optional<double>> momentum;  // each layer's own, restored afterwards
+  for (auto* bn : norms) {
+    bn->reset_running_stats();
+    momentum.push_back(bn->options.momentum());
+  }
   torch::NoGradGuard no_grad;
   net->train();
   BatchPipeline pipeline(data, PipelineOptions(config, /*training=*/false));
@@ -156,7 +177,7 @@ void RecalibrateBatchNorm(SuperNet& net, const Dataset& data, const Config& conf
     for (auto* bn : norms) bn->options.momentum(1.0 / static_cast<double>(k + 1));
     net->forward(ImagesTensor(*batch, data, config.train.channels_last));
   }
-  for (auto* bn : norms) bn->options.momentum(momentum);
+  for (size_t i = 0; i < norms.size(); ++i) norms[i]->options.momentum() = momentum[i];
 }
 
 // The held-out stream feeds architecture steps: shuffled, never augmented, keeping a last partial
@@ -402,6 +423,7 @@ void ProxylessSearch::SaveCheckpoint(int64_t epochs_done) {
   torch::serialize::OutputArchive archive, net, weights, arch;
   archive.write("format", c10::IValue(kCheckpointFormat));
   archive.write("config_hash", c10::IValue(ConfigHash(config_)));
+  archive.write("costs", c10::IValue(CostsText(costs_)));
   archive.write("epochs_done", c10::IValue(epochs_done));
   archive.write("holdout_epoch", c10::IValue(holdout_epoch_));
   archive.write("holdout_taken", c10::IValue(holdout_taken_));
@@ -426,6 +448,10 @@ int64_t ProxylessSearch::LoadCheckpoint() {
   torch::serialize::InputArchive archive = OpenCheckpoint(path);
   if (ReadValue(archive, "config_hash").toStringRef() != ConfigHash(config_))
     throw DataError("search checkpoint " + path + " belongs to another config");
+  if (ReadValue(archive, "costs").toStringRef() != CostsText(costs_))
+    throw DataError("the candidate costs changed since search checkpoint " + path +
+                    " was written (the device's latency table was rebuilt or recalibrated, or "
+                    "this is another machine); resuming would not give the run's result");
   torch::serialize::InputArchive net, weights, arch;
   archive.read("supernet", net);
   archive.read("weight_optimizer", weights);
@@ -442,10 +468,22 @@ int64_t ProxylessSearch::LoadCheckpoint() {
   std::istringstream derived(ReadValue(archive, "derived").toStringRef());
   for (std::string line; std::getline(derived, line);)
     derived_.push_back(ParseArch(net_->space(), line));
-  return ReadValue(archive, "epochs_done").toInt();
+  const int64_t done = ReadValue(archive, "epochs_done").toInt();
+  const int64_t search_done = std::max<int64_t>(0, done - options_.warmup_epochs);
+  if (done < 0 || done > options_.warmup_epochs + options_.epochs ||
+      static_cast<int64_t>(derived_.size()) != search_done)
+    throw DataError("search checkpoint " + path + " is inconsistent (" + std::to_string(done) +
+                    " epochs, " + std::to_string(derived_.size()) + " derived architectures)");
+  return done;
 }
 
 ProxylessResult ProxylessSearch::Run() {
+  // A fresh search never continues files someone left at its paths (e.g. of a deleted run
+  // whose id was reused).
+  if (!context_.resume) {
+    std::filesystem::remove(context_.checkpoint_path);
+    std::filesystem::remove(context_.inherited_weights_path);
+  }
   const int64_t epochs = options_.warmup_epochs + options_.epochs;
   for (int64_t step = context_.resume ? LoadCheckpoint() : 0; step < epochs; ++step) {
     RunEpoch(step);

@@ -199,6 +199,27 @@ TEST(ProxylessTest, CheckpointOfAnotherConfigIsRefused) {
   }
 }
 
+TEST(ProxylessTest, CheckpointWithOtherCandidateCostsIsRefused) {
+  SearchContext first;
+  first.checkpoint_path = TempPath("other-costs");
+  RecordingReporter reporter;
+  Search(TinyConfig(), &reporter, first);
+  SearchContext second = first;
+  second.resume = true;
+  second.reporter = &reporter;
+  second.show_progress = false;
+  const Config config = TinyConfig();
+  const DataSplits data = LoadDataSplits(config.data, config.seed);
+  supernet::CandidateCosts rebuilt = Costs();
+  rebuilt.per_block[0][1] = 4.5;  // e.g. the table was measured again
+  try {
+    RunProxylessSearch(Tiny(), config, data, rebuilt, second);
+    FAIL() << "expected DataError";
+  } catch (const DataError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("the candidate costs changed since search checkpoint"));
+  }
+}
+
 TEST(ProxylessTest, NoCheckpointFileMeansNoInfo) {
   EXPECT_FALSE(ReadCheckpointInfo(TempPath("none")).has_value());
 }

@@ -1,0 +1,62 @@
+// The DDPG agent that AMC (channel pruning) and HAQ (bit widths) share: a continuous action in
+// [0, 1] per layer, chosen by an actor MLP and judged by a critic MLP, trained from a replay
+// buffer of whole episodes whose final reward is given to every step (He et al., 2018).
+// Owns the networks, the replay buffer and the exploration; environments live elsewhere.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace hwnas::rl {
+
+// Defaults are AMC's (amc_search.py); HAQ differs in warmup (20), noise decay (0.99) and the
+// replay size (128 per layer).
+struct DdpgOptions {
+  int64_t hidden = 300;           // units of both hidden layers of actor and critic
+  double actor_learning_rate = 1e-4;
+  double critic_learning_rate = 1e-3;
+  double tau = 0.01;              // soft target update: target = tau * net + (1 - tau) * target
+  double discount = 1.0;
+  int64_t batch_size = 64;
+  int64_t replay_per_step = 100;  // replay capacity = this x steps per episode
+  int64_t warmup_episodes = 100;  // uniform random actions, no updates
+  double initial_sigma = 0.5;     // exploration noise after the warm-up ...
+  double sigma_decay = 0.95;      // ... times this per episode
+  double baseline_alpha = 0.5;    // moving average of rewards subtracted in every update
+  uint64_t seed = 1;
+};
+
+// One step of an episode: the state the action was chosen in, the action, the next state.
+struct Transition {
+  std::vector<float> state;
+  double action = 0;
+  std::vector<float> next_state;
+  bool last = false;  // the episode's last step: no bootstrap from next_state
+};
+
+class DdpgAgent {
+ public:
+  DdpgAgent(int64_t state_size, int64_t steps_per_episode, const DdpgOptions& options);
+  ~DdpgAgent();
+  DdpgAgent(DdpgAgent&&) noexcept;
+  DdpgAgent& operator=(DdpgAgent&&) noexcept;
+
+  // The action for `state` in episode `episode` (0-based): uniform during the warm-up, then the
+  // actor's output with truncated-normal noise of sigma(episode) on [0, 1].
+  double Act(const std::vector<float>& state, int64_t episode);
+  // The actor's output without noise (the learned policy).
+  double Policy(const std::vector<float>& state);
+  // Stores the episode's steps with its final reward and, after the warm-up, runs one policy
+  // update per step. Returns the mean critic loss of those updates (0 during the warm-up).
+  double EndEpisode(const std::vector<Transition>& steps, double reward, int64_t episode);
+
+  double sigma(int64_t episode) const;
+  const DdpgOptions& options() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hwnas::rl
