@@ -84,8 +84,7 @@ torch::Tensor Rows(const std::vector<std::vector<float>>& rows) {
   const int64_t n = static_cast<int64_t>(rows.size());
   const int64_t width = static_cast<int64_t>(rows.front().size());
   torch::Tensor t = torch::empty({n, width});
-  for (int64_t i = 0; i < n; ++i)
-    std::copy(rows[i].begin(), rows[i].end(), t[i].data_ptr<float>());
+  for (int64_t i = 0; i < n; ++i) std::copy(rows[i].begin(), rows[i].end(), t[i].data_ptr<float>());
   return t;
 }
 
@@ -151,8 +150,8 @@ double DdpgAgent::Impl::Update() {
   }
   const torch::Tensor reward = torch::tensor(rewards).unsqueeze(1);
   const double mean = reward.mean().item<double>();
-  baseline = has_baseline ? (1 - options.baseline_alpha) * baseline + options.baseline_alpha * mean
-                          : mean;
+  baseline =
+      has_baseline ? (1 - options.baseline_alpha) * baseline + options.baseline_alpha * mean : mean;
   has_baseline = true;
   const torch::Tensor state = Rows(states), next_state = Rows(next_states);
   const torch::Tensor action = torch::tensor(actions).unsqueeze(1);
@@ -191,8 +190,8 @@ const DdpgOptions& DdpgAgent::options() const { return impl_->options; }
 
 double DdpgAgent::sigma(int64_t episode) const {
   const DdpgOptions& o = impl_->options;
-  return o.initial_sigma *
-         std::pow(o.sigma_decay, static_cast<double>(std::max<int64_t>(0, episode - o.warmup_episodes)));
+  return o.initial_sigma * std::pow(o.sigma_decay, static_cast<double>(std::max<int64_t>(
+                                                       0, episode - o.warmup_episodes)));
 }
 
 double DdpgAgent::Policy(const std::vector<float>& state) {
@@ -215,12 +214,10 @@ double DdpgAgent::Act(const std::vector<float>& state, int64_t episode) {
   return std::clamp(mu, 0.0, 1.0);
 }
 
-double DdpgAgent::EndEpisode(const std::vector<Transition>& steps, double reward,
-                             int64_t episode) {
+double DdpgAgent::EndEpisode(const std::vector<Transition>& steps, double reward, int64_t episode) {
   for (const Transition& t : steps)
     impl_->Store({t.state, t.next_state.empty() ? t.state : t.next_state,
-                  static_cast<float>(t.action), static_cast<float>(reward),
-                  t.last ? 0.0f : 1.0f});
+                  static_cast<float>(t.action), static_cast<float>(reward), t.last ? 0.0f : 1.0f});
   if (episode < impl_->options.warmup_episodes) return 0;
   double loss = 0;
   for (size_t i = 0; i < steps.size(); ++i) loss += impl_->Update();

@@ -13,10 +13,10 @@ namespace hwnas::rl {
 // Defaults are AMC's (amc_search.py); HAQ differs in warmup (20), noise decay (0.99) and the
 // replay size (128 per layer).
 struct DdpgOptions {
-  int64_t hidden = 300;           // units of both hidden layers of actor and critic
+  int64_t hidden = 300;  // units of both hidden layers of actor and critic
   double actor_learning_rate = 1e-4;
   double critic_learning_rate = 1e-3;
-  double tau = 0.01;              // soft target update: target = tau * net + (1 - tau) * target
+  double tau = 0.01;  // soft target update: target = tau * net + (1 - tau) * target
   double discount = 1.0;
   int64_t batch_size = 64;
   int64_t replay_per_step = 100;  // replay capacity = this x steps per episode
