@@ -61,20 +61,12 @@ void CheckSpaceMatchesData(const SearchSpace& space, const Dataset& data, const 
             " classes)"}});
 }
 
-latency::MeasureOptions MeasureOptionsOf(const Config& config) {
-  latency::MeasureOptions measure;
-  measure.threads = config.device.threads;
-  measure.batch = config.device.batch;
-  measure.channels_last = config.train.channels_last;
-  return measure;
-}
-
 // The device's table for the space, completed by measuring (or computing) what it lacks where
 // the device allows; a table-only device must already hold every entry.
 DeviceTable CompleteDeviceTable(results::Store& store, const SearchSpace& space,
                                 const Config& config, bool show_progress) {
   DeviceTable target =
-      OpenDeviceTable(store, config.device.name, MeasureOptionsOf(config), space.name);
+      OpenDeviceTable(store, config.device.name, latency::MeasureOptionsOf(config), space.name);
   if (!target.device) return target;
   latency::BuildOptions options;
   options.seed = config.seed;

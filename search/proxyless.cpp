@@ -509,11 +509,7 @@ ProxylessResult ProxylessSearch::Run() {
 void ProxylessSearch::SaveInheritedWeights(const ProxylessResult& result) {
   supernet::Network derived(result.net);
   net_->CopyWeightsTo(result.arch, derived);
-  const std::string& path = context_.inherited_weights_path;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-  std::ostringstream bytes;
-  torch::save(derived, bytes);
-  WriteFileAtomically(path, bytes.str(), "inherited weights");
+  SaveModule(derived, context_.inherited_weights_path, "inherited weights");
 }
 
 }  // namespace

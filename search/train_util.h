@@ -1,13 +1,19 @@
 // Pieces the standalone trainer and the supernet search share so that both train the same way:
 // the batch pipeline settings, the pipeline's batches as (channels-last) tensors, the cosine
-// learning rate, the smoothed cross-entropy and accuracy on a dataset. Private to search/.
+// learning rate, the smoothed cross-entropy, accuracy on a dataset, and how weights are saved.
+// Private to search/.
 #pragma once
 
+#include <torch/serialize.h>
 #include <torch/types.h>
 #include <torch/utils.h>
 
 #include <cstdint>
+#include <filesystem>
+#include <sstream>
+#include <string>
 
+#include "core/atomic_file.h"
 #include "core/batch_pipeline.h"
 #include "core/dataset.h"
 #include "core/options.h"
@@ -27,6 +33,16 @@ double CosineLearningRate(double initial, int64_t step, int64_t total_steps);
 // Cross-entropy with the configured label smoothing (the training loss).
 torch::Tensor TrainingLoss(const torch::Tensor& logits, const torch::Tensor& labels,
                            const Config& config);
+
+// Saves a module the way torch::load reads it back, atomically (readers never see half a file),
+// creating the directory. IoError naming `what` and the path.
+template <typename Module>
+void SaveModule(const Module& module, const std::string& path, const std::string& what) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ostringstream bytes;
+  torch::save(module, bytes);
+  WriteFileAtomically(path, bytes.str(), what);
+}
 
 // Top-1 accuracy of `model` (any module holder with forward(images)) on `data`, in eval mode.
 template <typename Model>

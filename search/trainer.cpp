@@ -120,11 +120,8 @@ EpochStats Trainer::TrainEpoch(int64_t epoch) {
 // stored number is comparable with table estimates. Timing does not depend on weight values, so
 // the device's fresh network of the same NetSpec stands in for the trained one.
 double Trainer::MeasureLatencyMs() {
-  latency::MeasureOptions options;
-  options.threads = config_.device.threads;
-  options.batch = config_.device.batch;
-  options.channels_last = config_.train.channels_last;
-  const auto cpu = latency::MakeTorchDevice(latency::TorchBackend::kCpu, options);
+  const auto cpu =
+      latency::MakeTorchDevice(latency::TorchBackend::kCpu, latency::MeasureOptionsOf(config_));
   return latency::EntryMs(cpu->MeasureNetwork(model_->spec()));
 }
 
@@ -155,11 +152,8 @@ void Trainer::LoadInitialWeights(const std::string& path) {
 
 std::string Trainer::SaveWeights() {
   if (context_.artifact_dir.empty()) return "";
-  std::filesystem::create_directories(context_.artifact_dir);
   const std::string path = context_.artifact_dir + "/final.pt";
-  const std::string temp = path + ".tmp";
-  torch::save(model_, temp);
-  std::filesystem::rename(temp, path);
+  SaveModule(model_, path, "weights");
   return path;
 }
 

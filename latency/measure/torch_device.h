@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "core/options.h"
 #include "latency/device.h"
 
 namespace hwnas::latency {
@@ -23,6 +24,17 @@ struct MeasureOptions {
   double max_cv = 0.05;        // a noisier measurement is repeated ...
   int64_t retries = 2;         // ... this many times, then flagged unstable
 };
+
+// How a config's `device` section is measured: its threads and batch, in the memory format the
+// networks train in. Tables and the trainer's end-to-end latency use this one rule, so their
+// numbers are taken under the same conditions.
+inline MeasureOptions MeasureOptionsOf(const Config& config) {
+  MeasureOptions measure;
+  measure.threads = config.device.threads;
+  measure.batch = config.device.batch;
+  measure.channels_last = config.train.channels_last;
+  return measure;
+}
 
 enum class TorchBackend { kCpu, kCuda };
 

@@ -15,6 +15,7 @@
 #include "core/dataset.h"
 #include "core/errors.h"
 #include "supernet/supernet.h"
+#include "tests/support/run_command.h"
 
 namespace hwnas::search {
 namespace {
@@ -66,10 +67,7 @@ ProxylessResult Search(const Config& config, Reporter* reporter, SearchContext c
 }
 
 std::string TempPath(const std::string& name) {
-  const std::string dir = std::string(HWNAS_TEST_TMP) + "/proxyless-" + name;
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir + "/checkpoint.pt";
+  return hwnas::testing::MakeTempDir("proxyless-" + name) + "/checkpoint.pt";
 }
 
 // Stands in for Ctrl-C: raises the stop flag once epoch `after_step` has been reported.

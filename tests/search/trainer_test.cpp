@@ -3,22 +3,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <set>
 
 #include "core/errors.h"
+#include "tests/support/run_command.h"
 
 #include "core/dataset.h"
 
 namespace hwnas::search {
 namespace {
-
-std::string MakeTempDirForTest(const std::string& name) {
-  const std::string dir = std::string(HWNAS_TEST_TMP) + "/trainer-" + name;
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
 
 // A small network for the 16x16x1, 4-class synthetic dataset.
 NetSpec SyntheticNet() {
@@ -104,7 +97,7 @@ TEST(TrainerTest, StartsFromInitialWeights) {
   const DataSplits data = LoadDataSplits(config.data, config.seed);
   RecordingReporter trained_reporter, frozen_reporter, fresh_reporter;
   TrainContext save = QuietContext(&trained_reporter);
-  save.artifact_dir = MakeTempDirForTest("initial-weights");
+  save.artifact_dir = hwnas::testing::MakeTempDir("trainer-initial-weights");
   const TrainResult trained = TrainNetwork(SyntheticNet(), config, data, save);
   ASSERT_GT(trained.test_accuracy, 0.6);
 
@@ -125,7 +118,7 @@ TEST(TrainerTest, InitialWeightsOfAnotherNetworkAreADataError) {
   const DataSplits data = LoadDataSplits(config.data, config.seed);
   RecordingReporter reporter;
   TrainContext save = QuietContext(&reporter);
-  save.artifact_dir = MakeTempDirForTest("initial-weights-other");
+  save.artifact_dir = hwnas::testing::MakeTempDir("trainer-initial-weights-other");
   const TrainResult trained = TrainNetwork(SyntheticNet(), config, data, save);
   NetSpec wider = SyntheticNet();
   wider.layers[0].out_channels = 12;
