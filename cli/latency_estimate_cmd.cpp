@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/latency_common.h"
@@ -30,20 +31,34 @@ struct EstimateArgs {
   std::string space;
   std::string arch;
   std::string netspec;
+  std::string run;  // a stored run's network of role `role`
+  std::string role = "final";
   std::string device = "cpu";
   latency::MeasureOptions measure;
   OutputFormat format = OutputFormat::kTable;
   bool measure_network = false;
 };
 
-NetSpec NetworkToEstimate(const EstimateArgs& args, std::string* space_name) {
-  if (!args.netspec.empty()) {
-    if (!args.space.empty() || !args.arch.empty())
-      throw UsageError("give either --netspec or --space with --arch, not both");
-    return LoadNetSpecFile(args.netspec);
-  }
+// The newest network of `role` a run stored (e.g. a pruned one, to time it on a quiet machine).
+NetSpec StoredNetwork(const Store& store, const std::string& reference, const std::string& role) {
+  const int64_t id = store.ResolveRun(reference);
+  std::optional<NetSpec> net;
+  for (const results::StoredArchitecture& a : store.Architectures(id))
+    if (a.record.role == role)
+      net = NetSpecFromJson(a.record.netspec_json, "run " + std::to_string(id));
+  if (!net)
+    throw UsageError("run " + std::to_string(id) + " stored no network of role '" + role + "'");
+  return *net;
+}
+
+NetSpec NetworkToEstimate(const EstimateArgs& args, const Store* store, std::string* space_name) {
+  const int sources = !args.netspec.empty() + !args.run.empty() + !args.space.empty();
+  if (sources > 1 || (!args.arch.empty() && args.space.empty()))
+    throw UsageError("give one of --netspec FILE, --run RUN, or --space with --arch");
+  if (!args.netspec.empty()) return LoadNetSpecFile(args.netspec);
+  if (!args.run.empty()) return StoredNetwork(*store, args.run, args.role);
   if (args.space.empty() || args.arch.empty())
-    throw UsageError("give --space and --arch (or --netspec FILE)");
+    throw UsageError("give --space and --arch (or --netspec FILE, or --run RUN)");
   const SearchSpace space = LoadSpace(args.space);
   *space_name = space.name;
   try {
@@ -83,8 +98,11 @@ void PrintEstimate(const latency::Estimate& estimate, const DeviceTable& target,
 
 void RunEstimate(const EstimateArgs& args, const GlobalOptions& global) {
   std::string space_name;
-  const NetSpec net = NetworkToEstimate(args, &space_name);
-  auto store = Store::Open(global.db_path);
+  // Bad arguments leave no database behind: it is opened first only to read a stored network.
+  std::unique_ptr<Store> store;
+  if (!args.run.empty()) store = Store::Open(global.db_path, Store::OpenMode::kExisting);
+  const NetSpec net = NetworkToEstimate(args, store.get(), &space_name);
+  if (!store) store = Store::Open(global.db_path);
   DeviceTable target = OpenDeviceTable(*store, args.device, args.measure, space_name);
   if (args.measure_network &&
       (!target.device || target.device->kind() != latency::DeviceKind::kMeasurable))
@@ -110,6 +128,10 @@ void AddEstimateCommand(CLI::App& parent, const GlobalOptions& global) {
   cmd->add_option("--space", args->space, "search space name or file (with --arch)");
   cmd->add_option("--arch", args->arch, "one op per searchable block, e.g. \"k3e6 skip k5e3\"");
   cmd->add_option("--netspec", args->netspec, "a NetSpec YAML file instead of --space/--arch");
+  cmd->add_option("--run", args->run,
+                  "a network a run stored (id or name), e.g. an AMC-pruned one");
+  cmd->add_option("--role", args->role, "with --run: which of its networks (final, baseline, ...)")
+      ->capture_default_str();
   cmd->add_option("--device", args->device, "device name")->capture_default_str();
   cmd->add_flag("--measure-network", args->measure_network,
                 "also time the whole network end to end on the (measurable) device and print "

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "cli/amc_cmd.h"
 #include "cli/commands.h"
 #include "cli/interrupt.h"
 #include "cli/latency_common.h"
@@ -27,25 +28,6 @@ using SearchArgs = ConfigArgs;
 using hwnas::Interrupted;
 
 constexpr int64_t kCalibrationNetworks = 10;  // as `hwnas latency build` by default
-
-// Retraining reports its epochs after the search's, so metric steps never collide.
-class OffsetReporter : public Reporter {
- public:
-  OffsetReporter(Reporter& inner, int64_t offset) : inner_(inner), offset_(offset) {}
-  void OnMetrics(int64_t step, const MetricValues& values) override {
-    inner_.OnMetrics(step + offset_, values);
-  }
-  void OnArchitecture(const ArchitectureRecord& record) override { final_ = record; }
-  void OnEpisode(const EpisodeRecord& record) override { inner_.OnEpisode(record); }
-  void OnArtifact(const std::string& kind, const std::string& path) override {
-    inner_.OnArtifact(kind, path);
-  }
-  ArchitectureRecord final_;  // the trainer's final record, completed before it is stored
-
- private:
-  Reporter& inner_;
-  int64_t offset_;
-};
 
 void CheckSpaceMatchesData(const SearchSpace& space, const Dataset& data, const Config& config) {
   if (space.input_channels == data.channels && space.input_size == data.height &&
@@ -115,9 +97,11 @@ search::TrainResult Retrain(const search::ProxylessResult& found, const Config& 
   search::TrainContext context = base;
   context.reporter = &offset;
   const search::TrainResult result = search::TrainNetwork(found.net, retrain, data, context);
-  offset.final_.step = search_epochs + retrain.train.epochs - 1;
-  if (estimated_ms > 0) offset.final_.estimated_latency_ms = estimated_ms;
-  reporter.OnArchitecture(offset.final_);
+  // Retraining reports its epochs after the search's, so metric steps never collide.
+  ArchitectureRecord final_arch = offset.held.back();
+  final_arch.step = search_epochs + retrain.train.epochs - 1;
+  if (estimated_ms > 0) final_arch.estimated_latency_ms = estimated_ms;
+  reporter.OnArchitecture(final_arch);
   return result;
 }
 
@@ -133,8 +117,8 @@ struct SearchInputs {
 
 SearchInputs PrepareSearch(const Config& config, const GlobalOptions& global) {
   if (config.strategy != "proxyless")
-    throw UsageError("'hwnas search' runs configs with strategy 'proxyless' (got '" +
-                     config.strategy + "')");
+    throw UsageError("'hwnas search' runs configs with strategy 'proxyless' or 'amc' (got '" +
+                     config.strategy + "'; 'hwnas train' runs strategy 'train')");
   SearchInputs in{config,
                   LoadSpace(config.space),
                   LoadDataSplits(config.data, config.seed),
@@ -204,7 +188,9 @@ void ExecuteSearch(results::Store& store, int64_t run_id, SearchInputs& in,
 }
 
 void RunSearch(const SearchArgs& args, const GlobalOptions& global) {
-  SearchInputs in = PrepareSearch(LoadConfig(args.config_path, args.overrides), global);
+  const Config config = LoadConfig(args.config_path, args.overrides);
+  if (config.strategy == "amc") return RunAmcSearch(config, global);
+  SearchInputs in = PrepareSearch(config, global);
   auto store = results::Store::Open(global.db_path);
   const int64_t run_id = store->BeginRun(MakeRunInfo(in.config));
   ExecuteSearch(*store, run_id, in, global, /*resume=*/false);
@@ -268,11 +254,17 @@ void AddSearchCommand(CLI::App& app, const GlobalOptions& global) {
   auto args = std::make_shared<SearchArgs>();
   auto* cmd = app.add_subcommand(
       "search",
-      "Search the config's space (strategy: proxyless) for a network that meets its latency\n"
-      "or FLOPs target on the configured device, retrain it, and store the run. A checkpoint\n"
-      "is written after every epoch; Ctrl-C stops at the next batch (exit code 130) and\n"
-      "'hwnas search resume RUN' continues. Example:\n"
-      "  hwnas search configs/quickstart.yaml proxyless.target_ms=0.8");
+      "Run the config's search strategy and store the run.\n"
+      "  proxyless: search the config's space for a network that meets its latency or FLOPs\n"
+      "    target on the configured device, then retrain it. A checkpoint is written after\n"
+      "    every epoch; Ctrl-C stops at the next batch (exit code 130) and\n"
+      "    'hwnas search resume RUN' continues.\n"
+      "  amc: prune the channels of a trained network (amc.source_run, or net + amc.weights)\n"
+      "    to a FLOPs or latency budget with a DDPG agent, then fine-tune the best policy's\n"
+      "    network. Every episode is stored; Ctrl-C stops after the current episode.\n"
+      "Examples:\n"
+      "  hwnas search configs/quickstart.yaml proxyless.target_ms=0.8\n"
+      "  hwnas search configs/amc-fmnist.yaml amc.source_run=1 amc.flops_ratio=0.5");
   AddConfigArguments(*cmd, args.get(), "proxyless.epochs=1");
   // CLI11 takes a subcommand's name for a positional while a required positional is missing,
   // so CONFIG is checked here rather than marked required.

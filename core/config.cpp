@@ -27,6 +27,7 @@ struct StrategyInfo {
 constexpr StrategyInfo kStrategies[] = {
     {"train", true},
     {"proxyless", false, true},
+    {"amc", false},  // prunes `net` (with amc.weights) or amc.source_run's network
 };
 
 const std::vector<std::pair<std::string, DatasetKind>>& DatasetNames() {
@@ -157,6 +158,75 @@ Schema<ProxylessOptions> ProxylessSchema() {
   return s;
 }
 
+Schema<DdpgOptions> DdpgSchema() {
+  using O = DdpgOptions;
+  Schema<O> s;
+  s.Integer("hidden", &O::hidden, IntRange::Between(1, 4096),
+            "units of both hidden layers of the actor and the critic");
+  s.Real("actor_learning_rate", &O::actor_learning_rate, RealRange::OpenClosed(0, 1),
+         "Adam learning rate of the actor");
+  s.Real("critic_learning_rate", &O::critic_learning_rate, RealRange::OpenClosed(0, 1),
+         "Adam learning rate of the critic");
+  s.Real("tau", &O::tau, RealRange::OpenClosed(0, 1),
+         "soft target update: target = tau * network + (1 - tau) * target");
+  s.Real("discount", &O::discount, RealRange::Closed(0, 1), "discount of the critic's target");
+  s.Integer("batch_size", &O::batch_size, IntRange::Between(1, 65536),
+            "transitions per policy update");
+  s.Integer("replay_per_step", &O::replay_per_step, IntRange::Between(1, 1000000),
+            "replay buffer capacity per step of an episode");
+  s.Integer("warmup_episodes", &O::warmup_episodes, IntRange::Between(0, 1000000),
+            "first episodes with uniform random actions and no policy updates");
+  s.Real("initial_sigma", &O::initial_sigma, RealRange::Closed(0, 10),
+         "exploration noise (truncated normal on [0, 1]) right after the warm-up");
+  s.Real("sigma_decay", &O::sigma_decay, RealRange::OpenClosed(0, 1),
+         "factor on the noise per episode after the warm-up");
+  s.Real("baseline_alpha", &O::baseline_alpha, RealRange::Closed(0, 1),
+         "weight of the newest batch in the moving-average reward baseline");
+  return s;
+}
+
+Schema<AmcOptions> AmcSchema() {
+  using O = AmcOptions;
+  Schema<O> s;
+  s.String("source_run", &O::source_run, StringRule::kAny,
+           "id or name of a finished train or search run whose final network and weights are "
+           "pruned (instead of `net` with amc.weights)");
+  s.String("weights", &O::weights, StringRule::kAny,
+           "weights file of `net` (saved by hwnas train or search); a relative path is relative "
+           "to the config file's directory");
+  s.Enum("target_kind", &O::target_kind,
+         {{"flops", AmcTarget::kFlops}, {"latency", AmcTarget::kLatency}},
+         "the budget: flops = keep at most flops_ratio of the FLOPs; latency = at most "
+         "target_ms on `device` (estimated from its latency table)");
+  s.Real("flops_ratio", &O::flops_ratio, RealRange::OpenClosed(0, 1),
+         "share of the network's FLOPs the pruned network may keep (target_kind flops)");
+  s.Real("target_ms", &O::target_ms, RealRange::ClosedOpen(0, 1e9),
+         "latency budget in ms on `device` (required with target_kind latency)");
+  s.Real("min_preserve", &O::min_preserve, RealRange::OpenClosed(0, 1),
+         "lower bound of every channel group's preserve ratio (AMC: 0.2)");
+  s.Integer("channel_multiple", &O::channel_multiple, IntRange::Between(1, 256),
+            "kept channel counts are rounded up to multiples of this");
+  s.Integer("episodes", &O::episodes, IntRange::Between(1, 1000000),
+            "episodes of the search, the agent's warm-up episodes included");
+  s.Enum("reward", &O::reward, {{"acc", AmcReward::kAcc}, {"acc_flops", AmcReward::kAccFlops}},
+         "episode reward: acc = held-out accuracy; acc_flops = -error * log(FLOPs)");
+  s.Integer("calibration_images", &O::calibration_images, IntRange::Between(1, 1000000),
+            "training images whose feature maps the least-squares reconstruction samples");
+  s.Integer("points_per_image", &O::points_per_image, IntRange::Between(1, 10000),
+            "feature-map positions sampled per calibration image and layer");
+  s.Integer("eval_images", &O::eval_images, IntRange::AtLeast(0),
+            "held-out images that score an episode (without fine-tuning); 0 = all");
+  s.Integer("finetune_epochs", &O::finetune_epochs, IntRange::Between(0, 10000),
+            "fine-tuning epochs of the exported network on the train split; 0 = none");
+  s.Real("finetune_learning_rate", &O::finetune_learning_rate, RealRange::OpenClosed(0, 10),
+         "initial SGD learning rate of the fine-tuning (cosine decay; momentum etc. from train)");
+  s.Bool("compare_uniform", &O::compare_uniform,
+         "also prune every group by one ratio to the same budget, fine-tune it the same way, "
+         "and store it as a baseline");
+  s.Section("agent", &O::agent, DdpgSchema(), "the DDPG agent (defaults: AMC's)");
+  return s;
+}
+
 Schema<Config> ConfigSchema() {
   using O = Config;
   Schema<O> s;
@@ -165,7 +235,8 @@ Schema<Config> ConfigSchema() {
            "extension");
   s.Choice("strategy", &O::strategy, StrategyNames(),
            "what to run: train = train the network given by `net`; proxyless = ProxylessNAS "
-           "search of `space`, then train the derived network",
+           "search of `space`, then train the derived network; amc = prune a trained network's "
+           "channels with AMC, then fine-tune it",
            Presence::kRequired);
   s.Integer("seed", &O::seed, IntRange::AtLeast(0), "seeds every random number generator");
   s.Integer("threads", &O::threads, IntRange::Between(1, 256),
@@ -183,6 +254,7 @@ Schema<Config> ConfigSchema() {
   s.Section("train", &O::train, TrainSchema(), "training of a standalone network");
   s.Section("proxyless", &O::proxyless, ProxylessSchema(),
             "ProxylessNAS search (strategy proxyless)");
+  s.Section("amc", &O::amc, AmcSchema(), "AMC channel pruning (strategy amc)");
   return s;
 }
 
@@ -193,6 +265,35 @@ const StrategyInfo* FindStrategy(const std::string& name) {
     if (name == info.name) return &info;
   }
   return nullptr;
+}
+
+// AMC prunes either `net` with amc.weights or the network of amc.source_run; its budget needs
+// its value, and the agent must have episodes left after its warm-up.
+void CheckAmcKeys(const yaml::Mapping& root, const Config& config) {
+  const AmcOptions& a = config.amc;
+  const yaml::Mapping section = root.Section("amc");
+  const bool from_run = !a.source_run.empty();
+  const bool from_file = !config.net.empty() || !a.weights.empty();
+  if (from_run && from_file)
+    section.ReportError("source_run",
+                        "given together with net/amc.weights (expected either a run or a "
+                        "NetSpec file with its weights)");
+  if (!from_run && !from_file)
+    section.ReportError("source_run",
+                        "missing (expected the id or name of a finished run, or `net` with "
+                        "amc.weights: the trained network to prune)");
+  if (!from_run && !config.net.empty() && a.weights.empty())
+    section.ReportError("weights", "missing (expected the weights file of `net`)");
+  if (!from_run && config.net.empty() && !a.weights.empty())
+    root.ReportError("net", "missing (expected the NetSpec YAML file amc.weights belongs to)");
+  if (a.target_kind == AmcTarget::kLatency && a.target_ms <= 0)
+    section.ReportError("target_ms",
+                        "required with target_kind latency (expected a latency budget in ms, > 0)");
+  if (a.agent.warmup_episodes >= a.episodes)
+    section.ReportError("episodes", "got " + std::to_string(a.episodes) +
+                                        ", not more than the agent's warm-up (expected more than "
+                                        "amc.agent.warmup_episodes = " +
+                                        std::to_string(a.agent.warmup_episodes) + ")");
 }
 
 // Rules that involve more than one key.
@@ -221,6 +322,7 @@ void CheckAcrossKeys(const yaml::Mapping& root, const Config& config) {
                           "required with target_kind flops (expected a target "
                           "in million multiply-accumulates, > 0)");
   }
+  if (config.strategy == "amc") CheckAmcKeys(root, config);
 }
 
 // A space that names an existing file next to the config is that file; anything else stays as
@@ -235,15 +337,21 @@ void ResolveSpace(Config* config) {
     config->space = fs::absolute(beside, error).lexically_normal().string();
 }
 
+// A relative path is relative to the config file's directory and is stored absolute.
+std::string ResolveBesideConfig(const Config& config, const std::string& path) {
+  if (path.empty()) return path;
+  fs::path p(path);
+  if (p.is_relative()) p = fs::path(config.source_path).parent_path() / p;
+  std::error_code error;
+  fs::path absolute = fs::absolute(p, error);
+  return (error ? p : absolute).lexically_normal().string();
+}
+
 void ResolvePaths(Config* config) {
   if (config->name.empty()) config->name = fs::path(config->source_path).stem().string();
   ResolveSpace(config);
-  if (config->net.empty()) return;
-  fs::path net(config->net);
-  if (net.is_relative()) net = fs::path(config->source_path).parent_path() / net;
-  std::error_code error;
-  fs::path absolute = fs::absolute(net, error);
-  config->net = (error ? net : absolute).lexically_normal().string();
+  config->amc.weights = ResolveBesideConfig(*config, config->amc.weights);
+  config->net = ResolveBesideConfig(*config, config->net);
 }
 
 Config ReadConfig(yaml::Document doc, const std::vector<std::string>& overrides) {

@@ -80,6 +80,47 @@ struct ProxylessOptions {
   bool fine_tune = false;      // start from the supernet's weights instead of from scratch
 };
 
+// The DDPG agent AMC and HAQ share (search/rl). Defaults are AMC's (amc_search.py); HAQ's
+// section overrides warmup (20), noise decay (0.99) and the replay size (128 per layer).
+struct DdpgOptions {
+  int64_t hidden = 300;  // units of both hidden layers of actor and critic
+  double actor_learning_rate = 1e-4;
+  double critic_learning_rate = 1e-3;
+  double tau = 0.01;  // soft target update: target = tau * net + (1 - tau) * target
+  double discount = 1.0;
+  int64_t batch_size = 64;
+  int64_t replay_per_step = 100;  // replay capacity = this x steps per episode
+  int64_t warmup_episodes = 100;  // uniform random actions, no updates
+  double initial_sigma = 0.5;     // exploration noise after the warm-up ...
+  double sigma_decay = 0.95;      // ... times this per episode
+  double baseline_alpha = 0.5;    // moving average of rewards subtracted in every update
+  uint64_t seed = 1;              // set from the config's seed
+};
+
+// AMC channel pruning (He et al., 2018) of a trained network: the network is `net` with
+// `amc.weights`, or the final network of run `amc.source_run` with its weights.
+enum class AmcTarget { kFlops, kLatency };
+enum class AmcReward { kAcc, kAccFlops };
+
+struct AmcOptions {
+  std::string source_run;  // id or name of a finished train/search run
+  std::string weights;     // weights file of `net` (instead of source_run)
+  AmcTarget target_kind = AmcTarget::kFlops;
+  double flops_ratio = 0.5;      // keep at most this share of the network's FLOPs
+  double target_ms = 0;          // latency target on `device` (target_kind latency)
+  double min_preserve = 0.2;     // lower bound of every channel group's preserve ratio
+  int64_t channel_multiple = 8;  // kept channel counts are multiples of this
+  int64_t episodes = 400;        // including the agent's warm-up episodes
+  AmcReward reward = AmcReward::kAcc;
+  int64_t calibration_images = 3000;  // training images the reconstruction samples from
+  int64_t points_per_image = 10;      // feature-map positions sampled per image and layer
+  int64_t eval_images = 3000;         // held-out images that score an episode; 0 = all
+  int64_t finetune_epochs = 1;        // of the exported network; 0 = none
+  double finetune_learning_rate = 0.01;
+  bool compare_uniform = false;  // also prune uniformly to the same cost, fine-tune, report
+  DdpgOptions agent;
+};
+
 // One resolved configuration: a file plus its overrides, validated.
 struct Config {
   std::string source_path;  // the YAML file it came from
@@ -93,6 +134,7 @@ struct Config {
   DeviceOptions device;
   TrainOptions train;
   ProxylessOptions proxyless;
+  AmcOptions amc;
 };
 
 }  // namespace hwnas

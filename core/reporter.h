@@ -53,6 +53,32 @@ class Reporter {
   }
 };
 
+// Forwards to `inner` with metric steps shifted by `offset` and metric names prefixed by
+// `prefix` (a later phase of a run, e.g. retraining after the search, reports after it without
+// colliding); architectures are held back so the caller can complete them (role, estimated
+// latency) before passing them on.
+class OffsetReporter : public Reporter {
+ public:
+  OffsetReporter(Reporter& inner, int64_t offset, std::string prefix = "")
+      : inner_(inner), offset_(offset), prefix_(std::move(prefix)) {}
+  void OnMetrics(int64_t step, const MetricValues& values) override {
+    MetricValues renamed = values;
+    for (auto& item : renamed) item.first = prefix_ + item.first;
+    inner_.OnMetrics(step + offset_, renamed);
+  }
+  void OnArchitecture(const ArchitectureRecord& record) override { held.push_back(record); }
+  void OnEpisode(const EpisodeRecord& record) override { inner_.OnEpisode(record); }
+  void OnArtifact(const std::string& kind, const std::string& path) override {
+    inner_.OnArtifact(prefix_ + kind, path);
+  }
+  std::vector<ArchitectureRecord> held;
+
+ private:
+  Reporter& inner_;
+  int64_t offset_;
+  std::string prefix_;
+};
+
 // Keeps everything in memory; for tests and for runs without a store.
 class RecordingReporter : public Reporter {
  public:

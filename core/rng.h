@@ -22,6 +22,7 @@ inline constexpr uint64_t kAugment = 5;         // augmentation, index = epoch, 
 inline constexpr uint64_t kMeasureOrder = 6;    // order in which latency entries are measured
 inline constexpr uint64_t kArchSample = 7;      // ProxylessNAS path sampling of the supernet
 inline constexpr uint64_t kAgent = 8;           // DDPG exploration and replay sampling
+inline constexpr uint64_t kCalibration = 9;  // AMC: feature-map points sampled for reconstruction
 }  // namespace rng_stream
 
 // The SplitMix64 finaliser: a bijective 64-bit mix with full avalanche.

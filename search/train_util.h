@@ -17,6 +17,7 @@
 #include "core/batch_pipeline.h"
 #include "core/dataset.h"
 #include "core/options.h"
+#include "supernet/network.h"
 
 namespace hwnas::search {
 
@@ -43,6 +44,11 @@ void SaveModule(const Module& module, const std::string& path, const std::string
   torch::save(module, bytes);
   WriteFileAtomically(path, bytes.str(), what);
 }
+
+// Loads weights saved for the same NetSpec into `model`. torch::load adopts whatever shapes the
+// file holds, so they go into a scratch network first and are copied over only when every
+// tensor has the shape model's NetSpec gives it; DataError naming the file or the tensor.
+void LoadNetworkWeights(supernet::Network& model, const std::string& path);
 
 // Top-1 accuracy of `model` (any module holder with forward(images)) on `data`, in eval mode.
 template <typename Model>

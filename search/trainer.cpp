@@ -50,7 +50,7 @@ class Trainer {
                                              .weight_decay(config.train.weight_decay)
                                              .nesterov(config.train.momentum > 0)),
         pipeline_(data.train, PipelineOptions(config, /*training=*/true)) {
-    if (!context.initial_weights.empty()) LoadInitialWeights(context.initial_weights);
+    if (!context.initial_weights.empty()) LoadNetworkWeights(model_, context.initial_weights);
     if (config.train.channels_last) supernet::ToChannelsLast(*model_);
     steps_per_epoch_ = std::max<int64_t>(1, data.train.size() / config.data.batch_size);
   }
@@ -62,7 +62,6 @@ class Trainer {
   void SetLearningRate(int64_t step);
   double MeasureLatencyMs();
   std::string SaveWeights();
-  void LoadInitialWeights(const std::string& path);
 
   const Config& config_;
   const DataSplits& data_;
@@ -123,31 +122,6 @@ double Trainer::MeasureLatencyMs() {
   const auto cpu =
       latency::MakeTorchDevice(latency::TorchBackend::kCpu, latency::MeasureOptionsOf(config_));
   return latency::EntryMs(cpu->MeasureNetwork(model_->spec()));
-}
-
-// torch::load adopts whatever shapes the file holds, so the weights go into a scratch network
-// first and are copied over only when every tensor has the shape this NetSpec gives it.
-void Trainer::LoadInitialWeights(const std::string& path) {
-  const std::string what =
-      "cannot load initial weights " + path + " for network " + ArchString(model_->spec());
-  Network loaded(model_->spec());
-  try {
-    torch::load(loaded, path);
-  } catch (const c10::Error& e) {
-    throw DataError(what + " (" + e.what_without_backtrace() + ")");
-  }
-  torch::NoGradGuard no_grad;
-  auto copy = [&](const auto& from, const auto& to) {
-    for (const auto& item : from) {
-      const torch::Tensor* target = to.find(item.key());
-      if (target == nullptr || !target->sizes().equals(item.value().sizes()))
-        throw DataError(what + " (" + item.key() + " has shape " + c10::str(item.value().sizes()) +
-                        " in the file)");
-      torch::Tensor(*target).copy_(item.value());
-    }
-  };
-  copy(loaded->named_parameters(), model_->named_parameters());
-  copy(loaded->named_buffers(), model_->named_buffers());
 }
 
 std::string Trainer::SaveWeights() {

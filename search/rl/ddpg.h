@@ -8,24 +8,11 @@
 #include <memory>
 #include <vector>
 
+#include "core/options.h"
+
 namespace hwnas::rl {
 
-// Defaults are AMC's (amc_search.py); HAQ differs in warmup (20), noise decay (0.99) and the
-// replay size (128 per layer).
-struct DdpgOptions {
-  int64_t hidden = 300;  // units of both hidden layers of actor and critic
-  double actor_learning_rate = 1e-4;
-  double critic_learning_rate = 1e-3;
-  double tau = 0.01;  // soft target update: target = tau * net + (1 - tau) * target
-  double discount = 1.0;
-  int64_t batch_size = 64;
-  int64_t replay_per_step = 100;  // replay capacity = this x steps per episode
-  int64_t warmup_episodes = 100;  // uniform random actions, no updates
-  double initial_sigma = 0.5;     // exploration noise after the warm-up ...
-  double sigma_decay = 0.95;      // ... times this per episode
-  double baseline_alpha = 0.5;    // moving average of rewards subtracted in every update
-  uint64_t seed = 1;
-};
+using hwnas::DdpgOptions;
 
 // One step of an episode: the state the action was chosen in, the action, the next state.
 struct Transition {

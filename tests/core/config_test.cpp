@@ -258,13 +258,13 @@ TEST(ConfigErrorTest, UnknownKeyWithoutSuggestionListsTheKnownKeys) {
   EXPECT_THAT(Errors(std::string(kMinimal) + "colour: red\n"),
               ElementsAre("test.yaml:3:1: error: colour: unknown key (expected one of name, "
                           "strategy, seed, threads, net, space, data, device, train, "
-                          "proxyless)"));
+                          "proxyless, amc)"));
 }
 
 TEST(ConfigErrorTest, MissingRequiredKeyIsLocatedAtTheEnclosingMapping) {
   EXPECT_THAT(Errors("# a comment\nnet: a.yaml\n"),
               ElementsAre("test.yaml:2:1: error: strategy: missing required key (expected one "
-                          "of train, proxyless)"));
+                          "of train, proxyless, amc)"));
   EXPECT_THAT(Errors("strategy: train\n"),
               ElementsAre("test.yaml:1:1: error: net: missing required key (expected a path to "
                           "a NetSpec YAML file; strategy train trains the network it "
@@ -323,7 +323,7 @@ TEST(ConfigErrorTest, WrongEnumValueListsTheNames) {
                           "'cifar10'?"));
   EXPECT_THAT(Errors("strategy: proxyles\nnet: a.yaml\n"),
               ElementsAre("test.yaml:1:11: error: strategy: unknown value (got \"proxyles\"; "
-                          "expected one of train, proxyless); did you mean 'proxyless'?"));
+                          "expected one of train, proxyless, amc); did you mean 'proxyless'?"));
 }
 
 TEST(ConfigErrorTest, MappingWhereScalarExpectedAndViceVersa) {
@@ -360,7 +360,8 @@ TEST(ConfigErrorTest, AllProblemsSortedByPositionOverridesLast) {
       Errors("train:\n  epochs: 0\n  momentum: x\nseed: -2\nnet: a.yaml\n",
              {"threads=0", "data.datset=x"}),
       ElementsAre(
-          "test.yaml:1:1: error: strategy: missing required key (expected one of train, proxyless)",
+          "test.yaml:1:1: error: strategy: missing required key (expected one of train, proxyless, "
+          "amc)",
           "test.yaml:2:11: error: train.epochs: out of range (got 0; expected an integer in [1, "
           "10000])",
           "test.yaml:3:13: error: train.momentum: wrong type (got \"x\"; expected a number in "
@@ -522,7 +523,35 @@ TEST(ConfigToYamlTest, PrintsEveryDefaultInSchemaOrder) {
             "  beta: 0.6\n"
             "  search_images: 0\n"
             "  retrain_epochs: 0\n"
-            "  fine_tune: false\n");
+            "  fine_tune: false\n"
+            "amc:\n"
+            "  source_run: \"\"\n"
+            "  weights: \"\"\n"
+            "  target_kind: flops\n"
+            "  flops_ratio: 0.5\n"
+            "  target_ms: 0\n"
+            "  min_preserve: 0.2\n"
+            "  channel_multiple: 8\n"
+            "  episodes: 400\n"
+            "  reward: acc\n"
+            "  calibration_images: 3000\n"
+            "  points_per_image: 10\n"
+            "  eval_images: 3000\n"
+            "  finetune_epochs: 1\n"
+            "  finetune_learning_rate: 0.01\n"
+            "  compare_uniform: false\n"
+            "  agent:\n"
+            "    hidden: 300\n"
+            "    actor_learning_rate: 1e-04\n"
+            "    critic_learning_rate: 0.001\n"
+            "    tau: 0.01\n"
+            "    discount: 1\n"
+            "    batch_size: 64\n"
+            "    replay_per_step: 100\n"
+            "    warmup_episodes: 100\n"
+            "    initial_sigma: 0.5\n"
+            "    sigma_decay: 0.95\n"
+            "    baseline_alpha: 0.5\n");
 }
 
 TEST(ConfigToYamlTest, IsTheSameForTheSameConfig) {
@@ -559,7 +588,7 @@ TEST(ConfigDifferencesTest, NamesEachChangedKeyWithBothValues) {
 // ---- Names and docs -----------------------------------------------------------------------
 
 TEST(ConfigNamesTest, StrategiesAndDatasets) {
-  EXPECT_THAT(StrategyNames(), ElementsAre("train", "proxyless"));
+  EXPECT_THAT(StrategyNames(), ElementsAre("train", "proxyless", "amc"));
   EXPECT_EQ(DatasetName(DatasetKind::kFashionMnist), "fashion-mnist");
   EXPECT_EQ(DatasetName(DatasetKind::kCifar10), "cifar10");
   EXPECT_EQ(DatasetName(DatasetKind::kSynthetic), "synthetic");
@@ -567,7 +596,7 @@ TEST(ConfigNamesTest, StrategiesAndDatasets) {
 
 TEST(DescribeConfigKeysTest, ListsEveryKeyWithTypeAndDefault) {
   std::vector<ConfigKeyDoc> keys = DescribeConfigKeys();
-  ASSERT_EQ(keys.size(), 52u);
+  ASSERT_EQ(keys.size(), 80u);  // 52 + amc (17) and amc.agent (11)
   auto find = [&](const std::string& key) {
     for (const auto& row : keys) {
       if (row.key == key) return row;

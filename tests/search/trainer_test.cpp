@@ -129,8 +129,8 @@ TEST(TrainerTest, InitialWeightsOfAnotherNetworkAreADataError) {
     TrainNetwork(wider, config, data, load);
     FAIL() << "expected DataError";
   } catch (const DataError& e) {
-    EXPECT_THAT(e.what(), ::testing::HasSubstr("cannot load initial weights " +
-                                               trained.weights_path + " for network conv3s2x12"));
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("cannot load weights " + trained.weights_path +
+                                               " for network conv3s2x12"));
   }
 }
 

@@ -1,0 +1,186 @@
+// `hwnas search CONFIG` for strategy amc: prunes the channels of a trained network (a NetSpec
+// file with its weights, or a finished run's final network) with AMC under a FLOPs or latency
+// budget, fine-tunes the best policy's network, and stores the run with every episode.
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "cli/amc_cmd.h"
+#include "cli/interrupt.h"
+#include "cli/latency_common.h"
+#include "cli/run_common.h"
+#include "core/config.h"
+#include "core/dataset.h"
+#include "core/errors.h"
+#include "core/netspec_yaml.h"
+#include "latency/estimator.h"
+#include "results/store.h"
+#include "search/amc/amc.h"
+
+namespace hwnas::cli {
+namespace {
+
+struct PruneSource {
+  NetSpec net;
+  std::string weights;
+};
+
+// Episodes are scored on the held-out split; if it is drawn differently from the one the source
+// network trained with, some held-out images were training images and scores run high.
+void WarnIfSplitDiffers(const results::RunRecord& run, const Config& config) {
+  const Config source = LoadConfigFromString(run.config_text, "run " + std::to_string(run.id));
+  std::string differing;
+  for (const std::string& d : ConfigDifferences(source, config)) {
+    const std::string key = d.substr(0, d.find(':'));
+    if (key == "seed" || key == "data.dataset" || key == "data.holdout_fraction" ||
+        key == "data.train_limit")
+      differing += (differing.empty() ? "" : "; ") + d;
+  }
+  if (!differing.empty())
+    std::fprintf(stderr,
+                 "warning: the held-out split differs from the one run %lld trained with (%s): "
+                 "episodes may be scored on images the network was trained on\n",
+                 static_cast<long long>(run.id), differing.c_str());
+}
+
+// The final network of a finished run and the weights it stored.
+PruneSource SourceRun(const results::Store& store, const std::string& reference,
+                      const Config& config, const std::string& db_path) {
+  const int64_t id = store.ResolveRun(reference);
+  const results::RunRecord run = store.GetRun(id);
+  const std::string name = "run " + std::to_string(id) + " (amc.source_run)";
+  if (run.status != results::RunStatus::kFinished)
+    throw UsageError(name + " is " + results::RunStatusName(run.status) +
+                     "; AMC prunes the trained network of a finished run");
+  WarnIfSplitDiffers(run, config);
+  PruneSource source;
+  bool found = false;
+  for (const results::StoredArchitecture& a : store.Architectures(id))
+    if (a.record.role == "final")
+      source.net = NetSpecFromJson(a.record.netspec_json, name), found = true;
+  for (const results::ArtifactRecord& a : store.Artifacts(id))
+    if (a.kind == "weights") source.weights = a.path;
+  if (!found || source.weights.empty())
+    throw DataError(name + " stored no final network with weights to prune");
+  if (std::filesystem::path(source.weights).is_relative())
+    source.weights =
+        (std::filesystem::absolute(db_path).parent_path() / source.weights).lexically_normal();
+  return source;
+}
+
+PruneSource ResolveSource(const Config& config, const GlobalOptions& global) {
+  if (config.amc.source_run.empty()) return {LoadNetSpecFile(config.net), config.amc.weights};
+  const auto store = results::Store::Open(global.db_path, results::Store::OpenMode::kExisting);
+  return SourceRun(*store, config.amc.source_run, config, global.db_path);
+}
+
+// Latency on the config's device from its table for single networks (space ""), measuring or
+// computing what the table lacks. Imported tables hold only the shapes they were measured at, so
+// they cannot cost pruned channel counts. The layer sum is scaled to this network's measured
+// end-to-end latency (on measurable devices), so the budget holds for the whole network.
+struct LatencyCost {
+  DeviceTable table;
+  double scale = 1;
+};
+
+std::shared_ptr<LatencyCost> OpenLatencyCost(results::Store& store, const Config& config,
+                                             const NetSpec& net, bool show_progress) {
+  auto cost = std::make_shared<LatencyCost>();
+  cost->table = OpenDeviceTable(store, config.device.name, latency::MeasureOptionsOf(config), "");
+  if (!cost->table.device)
+    throw UsageError("device '" + config.device.name +
+                     "' has only an imported latency table, which holds the shapes it was "
+                     "measured at, not pruned channel counts; an AMC latency budget needs a "
+                     "device that measures (cpu, cuda) or computes (configs/devices/) latency");
+  latency::LatencyEstimator estimator(cost->table.table, cost->table.device.get());
+  const double sum = estimator.Run(net).layers_sum_ms;
+  if (cost->table.device->kind() == latency::DeviceKind::kMeasurable) {
+    if (show_progress) std::fprintf(stderr, "amc: measuring %s end to end\n", net.name.c_str());
+    cost->scale = latency::EntryMs(cost->table.device->MeasureNetwork(net)) / sum;
+  }
+  SaveDeviceTable(store, cost->table);
+  return cost;
+}
+
+search::CostModel LatencyCostModel(const std::shared_ptr<LatencyCost>& cost) {
+  return {"ms", [cost](const NetSpec& net) {
+            latency::LatencyEstimator estimator(cost->table.table, cost->table.device.get());
+            return estimator.Run(net).layers_sum_ms * cost->scale;
+          }};
+}
+
+void PrintSummary(int64_t run_id, const Config& config, const NetSpec& original,
+                  const search::AmcResult& r, const search::CostModel& cost) {
+  const auto cost_text = [&](double value) {
+    char text[64];
+    if (cost.unit == "ms")
+      std::snprintf(text, sizeof text, "%.3f ms", value);
+    else
+      std::snprintf(text, sizeof text, "%.4g M MACs", value / 1e6);
+    return std::string(text);
+  };
+  const search::PrunedNetwork& b = r.best;
+  std::printf("run %lld finished: %s\n", static_cast<long long>(run_id), config.name.c_str());
+  std::printf("  pruned         %s\n  from           %s\n", ArchString(b.net).c_str(),
+              ArchString(original).c_str());
+  std::printf("  cost           %s = %.1f%% of the original (budget %s)\n",
+              cost_text(b.cost).c_str(), 100 * b.cost_ratio,
+              cost_text(config.amc.target_kind == AmcTarget::kLatency
+                            ? config.amc.target_ms
+                            : config.amc.flops_ratio * NetFlops(original))
+                  .c_str());
+  std::printf("  FLOPs          %.4g M MACs of %.4g M (%.1f%%)\n", NetFlops(b.net) / 1e6,
+              NetFlops(original) / 1e6, 100 * NetFlops(b.net) / NetFlops(original));
+  std::printf(
+      "  accuracy       %.2f%% held-out before fine-tuning, %.2f%% test after %lld "
+      "epoch(s)\n",
+      100 * b.holdout_accuracy, 100 * b.finetuned.test_accuracy,
+      static_cast<long long>(config.amc.finetune_epochs));
+  std::printf("  latency        %.3f ms measured on this cpu\n", b.finetuned.latency_ms);
+  if (r.uniform)
+    std::printf("  uniform %.2f    %s, %.2f%% held-out before, %.2f%% test after fine-tuning\n",
+                r.uniform_ratio, cost_text(r.uniform->cost).c_str(),
+                100 * r.uniform->holdout_accuracy, 100 * r.uniform->finetuned.test_accuracy);
+  std::printf("query it with:   hwnas results show %lld\n", static_cast<long long>(run_id));
+}
+
+}  // namespace
+
+void RunAmcSearch(const Config& config, const GlobalOptions& global) {
+  // Everything that can fail on bad input is checked before the run is stored.
+  const PruneSource source = ResolveSource(config, global);
+  const DataSplits data = LoadDataSplits(config.data, config.seed);
+  auto store = results::Store::Open(global.db_path);
+  std::shared_ptr<LatencyCost> latency;
+  search::CostModel cost = search::FlopsCost();
+  if (config.amc.target_kind == AmcTarget::kLatency) {
+    latency = OpenLatencyCost(*store, config, source.net, !global.quiet);
+    cost = LatencyCostModel(latency);
+  }
+  search::AmcProblem problem(source.net, source.weights, config, data, cost);
+
+  const int64_t run_id = store->BeginRun(MakeRunInfo(config));
+  InterruptFlag interrupt;
+  search::AmcContext context;
+  context.show_progress = !global.quiet;
+  context.artifact_dir = ArtifactDir(global.db_path, run_id);
+  context.stop_requested = interrupt.flag();
+  try {
+    auto reporter = store->MakeReporter(run_id);
+    context.reporter = reporter.get();
+    const search::AmcResult result = search::RunAmc(problem, context);
+    if (latency) SaveDeviceTable(*store, latency->table);
+    store->FinishRun(run_id, results::RunStatus::kFinished);
+    PrintSummary(run_id, config, source.net, result, cost);
+  } catch (const Interrupted& e) {
+    if (latency) SaveDeviceTable(*store, latency->table);
+    // AMC keeps no checkpoints: the stored episodes stay, the run cannot be resumed.
+    store->FinishRun(run_id, results::RunStatus::kInterrupted, e.what());
+    throw;
+  } catch (const std::exception& e) {
+    store->FinishRun(run_id, results::RunStatus::kFailed, e.what());
+    throw;
+  }
+}
+
+}  // namespace hwnas::cli

@@ -1,0 +1,474 @@
+#include "search/amc/amc.h"
+
+#include <torch/serialize.h>
+#include <torch/utils.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "core/dataset.h"
+#include "core/errors.h"
+#include "core/progress.h"
+#include "core/rng.h"
+#include "search/amc/channel_groups.h"
+#include "search/amc/pruner.h"
+#include "search/rl/ddpg.h"
+#include "search/train_util.h"
+
+namespace hwnas::search {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using LabelledBatch = std::pair<torch::Tensor, torch::Tensor>;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string Format(double value) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.4g", value);
+  return text;
+}
+
+[[noreturn]] void ThrowAt(const Config& config, const std::string& key, const std::string& what) {
+  throw ConfigError({{config.source_path, 0, 0, "", key, what}});
+}
+
+// The first `limit` images of `data` (0 = all) as normalised batches, in file order.
+std::vector<LabelledBatch> Batches(const Dataset& data, int64_t limit, const Config& config,
+                                   bool channels_last) {
+  std::vector<int64_t> indices(limit > 0 ? std::min(limit, data.size()) : data.size());
+  for (size_t i = 0; i < indices.size(); ++i) indices[i] = static_cast<int64_t>(i);
+  const Dataset part = Subset(data, indices, data.name);
+  Config eval = config;
+  eval.data.batch_size = 512;  // inference only: larger batches are faster
+  BatchPipeline pipeline(part, PipelineOptions(eval, /*training=*/false));
+  pipeline.StartEpoch(0);
+  std::vector<LabelledBatch> batches;
+  // ImagesTensor may view the batch's own buffer, which the next batch replaces: keep a copy.
+  while (auto batch = pipeline.Next())
+    batches.emplace_back(ImagesTensor(*batch, part, channels_last).clone(), LabelsTensor(*batch));
+  return batches;
+}
+
+// The AMC state's static part, per step (AMC's embedding with a role in place of conv/fc):
+// index, role, input channels, channels, stride, kernel, FLOPs the group touches.
+constexpr int64_t kStaticFeatures = 7;
+constexpr int64_t kStateSize = kStaticFeatures + 3;  // + reduced, rest, previous action
+
+}  // namespace
+
+CostModel FlopsCost() {
+  return {"MACs", [](const NetSpec& net) { return NetFlops(net); }};
+}
+
+struct AmcProblem::Impl {
+  Impl(const NetSpec& net, const std::string& weights, const Config& config, const DataSplits& data,
+       CostModel cost);
+
+  std::vector<int64_t> FullCounts() const;
+  double CostOf(const std::vector<int64_t>& counts) const;
+  // The cost with groups from `first` on at their minimum: what the budget must still allow.
+  double CompletionCost(std::vector<int64_t> counts, size_t first) const;
+  std::vector<float> State(size_t t, const std::vector<int64_t>& counts, double previous) const;
+  int64_t ClipToBudget(size_t t, double action, std::vector<int64_t>& counts) const;
+  std::pair<std::vector<int64_t>, double> UniformCounts() const;
+  double EvaluateEpisode(supernet::Network& net) const;
+  std::vector<int64_t> StepChannels(const std::vector<int64_t>& counts) const;
+  void FindSteps();
+  void CheckBudget();
+
+  Config config;
+  const DataSplits& data;
+  NetSpec net;
+  CostModel cost;
+  amc::ChannelGroups groups;
+  std::vector<int> steps;  // the groups the agent decides, in forward order
+  std::vector<std::vector<float>> static_state;
+  std::vector<double> step_flops;  // FLOPs of the layers each step's group touches
+  double full_flops = 0, full_cost = 0, cheapest = 0, budget = 0;
+  std::unique_ptr<amc::ChannelPruner> pruner;
+  std::vector<LabelledBatch> eval_batches;
+};
+
+AmcProblem::Impl::Impl(const NetSpec& n, const std::string& weights, const Config& c,
+                       const DataSplits& d, CostModel cost_model)
+    : config(c), data(d), net(n), cost(std::move(cost_model)), groups(amc::FindChannelGroups(n)) {
+  ValidateNetSpec(net, "network '" + net.name + "'");
+  if (data.train.channels != net.input_channels || data.train.height != net.input_size ||
+      data.train.num_classes != net.num_classes)
+    ThrowAt(config, config.net.empty() ? "amc.source_run" : "net",
+            "network '" + net.name + "' does not fit the dataset (got " +
+                std::to_string(net.input_size) + "x" + std::to_string(net.input_size) + "x" +
+                std::to_string(net.input_channels) + " images, " + std::to_string(net.num_classes) +
+                " classes; expected " + std::to_string(data.train.height) + "x" +
+                std::to_string(data.train.width) + "x" + std::to_string(data.train.channels) +
+                " images, " + std::to_string(data.train.num_classes) + " classes)");
+  if (data.holdout.size() == 0)
+    ThrowAt(config, "data.holdout_fraction",
+            "AMC scores every episode on held-out data, but none is held out (expected a value "
+            "> 0 that leaves at least one image)");
+  if (!std::filesystem::is_regular_file(weights))
+    throw DataError("no weights file at " + weights + " for network '" + net.name + "'");
+  FindSteps();
+  CheckBudget();
+  supernet::Network trained(net);
+  LoadNetworkWeights(trained, weights);
+  const auto calibration = Batches(data.train, config.amc.calibration_images, config, false);
+  std::vector<torch::Tensor> images;
+  for (const auto& batch : calibration) images.push_back(batch.first);
+  pruner = std::make_unique<amc::ChannelPruner>(net, trained, groups, torch::cat(images),
+                                                config.amc.points_per_image,
+                                                DeriveSeed(config.seed, rng_stream::kCalibration));
+  eval_batches = Batches(data.holdout, config.amc.eval_images, config, config.train.channels_last);
+}
+
+// Every prunable group with more than one allowed count is a step; its static state describes
+// the layer that first writes it. Columns are min-max scaled across steps, as in AMC.
+void AmcProblem::Impl::FindSteps() {
+  const AmcOptions& o = config.amc;
+  std::vector<std::vector<double>> rows;
+  for (size_t g = 0; g < groups.groups.size(); ++g) {
+    const amc::ChannelGroup& group = groups.groups[g];
+    if (amc::AllowedCounts(group, o.min_preserve, o.channel_multiple).size() < 2) continue;
+    const LayerSpec& first = net.layers[group.first_layer];
+    double touched = 0;
+    for (size_t i = 0; i < net.layers.size(); ++i) {
+      const amc::LayerGroups& lg = groups.layers[i];
+      if (lg.in == static_cast<int>(g) || lg.mid == static_cast<int>(g) ||
+          lg.out == static_cast<int>(g))
+        touched += LayerFlops(net.layers[i]);
+    }
+    const bool mid = group.role == amc::GroupRole::kExpand;
+    const bool project = group.role == amc::GroupRole::kProject;
+    rows.push_back({static_cast<double>(steps.size()),
+                    mid       ? 1.0
+                    : project ? 2.0
+                              : 0.0,
+                    static_cast<double>(first.in_channels), static_cast<double>(group.channels),
+                    project ? 1.0 : static_cast<double>(first.stride),
+                    project ? 1.0 : static_cast<double>(first.kernel), touched});
+    steps.push_back(static_cast<int>(g));
+    step_flops.push_back(touched);
+  }
+  if (steps.empty())
+    throw DataError("network '" + net.name +
+                    "' has no channel group AMC can prune: every group is tied to the input "
+                    "image or the classes, or keeps too few channels for amc.channel_multiple " +
+                    std::to_string(o.channel_multiple) + " at amc.min_preserve " +
+                    Format(o.min_preserve));
+  for (int64_t column = 0; column < kStaticFeatures; ++column) {
+    double lo = rows[0][column], hi = rows[0][column];
+    for (const auto& row : rows) lo = std::min(lo, row[column]), hi = std::max(hi, row[column]);
+    for (auto& row : rows)
+      if (hi > lo) row[column] = (row[column] - lo) / (hi - lo);
+  }
+  for (const auto& row : rows) static_state.emplace_back(row.begin(), row.end());
+}
+
+std::vector<int64_t> AmcProblem::Impl::FullCounts() const {
+  std::vector<int64_t> counts;
+  for (const amc::ChannelGroup& g : groups.groups) counts.push_back(g.channels);
+  return counts;
+}
+
+double AmcProblem::Impl::CostOf(const std::vector<int64_t>& counts) const {
+  return cost.cost(amc::ApplyChannelCounts(net, groups, counts));
+}
+
+double AmcProblem::Impl::CompletionCost(std::vector<int64_t> counts, size_t first) const {
+  amc::FillLowest(net, groups, first, config.amc.min_preserve, config.amc.channel_multiple, counts);
+  return CostOf(counts);
+}
+
+// The budget must lie between the cheapest network the lower bound allows and the whole one.
+void AmcProblem::Impl::CheckBudget() {
+  const AmcOptions& o = config.amc;
+  full_flops = NetFlops(net);
+  full_cost = cost.cost(net);
+  cheapest = CompletionCost(FullCounts(), 0);
+  const bool latency = o.target_kind == AmcTarget::kLatency;
+  budget = latency ? o.target_ms : o.flops_ratio * full_cost;
+  if (budget >= cheapest) return;
+  if (latency)
+    ThrowAt(config, "amc.target_ms",
+            "below the cheapest pruned network (got " + Format(o.target_ms) +
+                " ms; expected at least " + Format(cheapest) + " ms on device " +
+                config.device.name + ", every channel group at amc.min_preserve " +
+                Format(o.min_preserve) + "; the unpruned network takes " + Format(full_cost) +
+                " ms)");
+  ThrowAt(config, "amc.flops_ratio",
+          "below the cheapest pruned network (got " + Format(o.flops_ratio) +
+              "; expected at least " + Format(cheapest / full_cost) + " = " +
+              Format(cheapest / 1e6) + " of " + Format(full_cost / 1e6) +
+              " M MACs, every channel group at amc.min_preserve " + Format(o.min_preserve) + ")");
+}
+
+// Static features, then the FLOPs removed so far, the FLOPs of the later steps' layers, and the
+// previous action (AMC's "reduced", "rest" and a_{t-1}).
+std::vector<float> AmcProblem::Impl::State(size_t t, const std::vector<int64_t>& counts,
+                                           double previous) const {
+  std::vector<float> state = static_state[t];
+  double rest = 0;
+  for (size_t later = t + 1; later < steps.size(); ++later) rest += step_flops[later];
+  state.push_back(static_cast<float>(1.0 - amc::CountsFlops(net, groups, counts) / full_flops));
+  state.push_back(static_cast<float>(rest / full_flops));
+  state.push_back(static_cast<float>(previous));
+  return state;
+}
+
+// AMC's resource-constrained action: the largest count at or below the action's whose cost,
+// with every later group at its minimum, stays within the budget.
+int64_t AmcProblem::Impl::ClipToBudget(size_t t, double action,
+                                       std::vector<int64_t>& counts) const {
+  const AmcOptions& o = config.amc;
+  const int g = steps[t];
+  const amc::ChannelGroup& group = groups.groups[g];
+  const int64_t wanted = amc::CountForRatio(group, action, o.min_preserve, o.channel_multiple);
+  std::vector<int64_t> allowed;
+  for (int64_t c : amc::AllowedCounts(group, o.min_preserve, o.channel_multiple))
+    if (amc::CountKeepsExpand(net, groups, g, c, counts)) allowed.push_back(c);
+  for (auto c = allowed.rbegin(); c != allowed.rend(); ++c) {
+    if (*c > wanted) continue;
+    counts[g] = *c;
+    if (CompletionCost(counts, g + 1) <= budget) return *c;
+  }
+  return counts[g] = allowed.front();  // the budget check guarantees the minimum fits
+}
+
+// Uniform pruning for comparison: the largest single preserve ratio (in steps of 0.01) whose
+// network fits the budget.
+std::pair<std::vector<int64_t>, double> AmcProblem::Impl::UniformCounts() const {
+  const AmcOptions& o = config.amc;
+  for (int percent = 100; percent >= 1; --percent) {
+    const double ratio = std::max(percent / 100.0, o.min_preserve);
+    std::vector<int64_t> counts = FullCounts();
+    for (int g : steps) {
+      const amc::ChannelGroup& group = groups.groups[g];
+      counts[g] = amc::CountForRatio(group, ratio, o.min_preserve, o.channel_multiple);
+      if (!amc::CountKeepsExpand(net, groups, g, counts[g], counts))
+        counts[g] += o.channel_multiple;
+      counts[g] = std::min(counts[g], group.channels);
+    }
+    if (CostOf(counts) <= budget) return {counts, ratio};
+  }
+  std::vector<int64_t> lowest = FullCounts();
+  amc::FillLowest(net, groups, 0, o.min_preserve, o.channel_multiple, lowest);
+  return {lowest, o.min_preserve};
+}
+
+double AmcProblem::Impl::EvaluateEpisode(supernet::Network& pruned) const {
+  if (config.train.channels_last) supernet::ToChannelsLast(*pruned);
+  torch::NoGradGuard no_grad;
+  int64_t correct = 0, total = 0;
+  for (const auto& [images, labels] : eval_batches) {
+    correct += pruned->forward(images).argmax(1).eq(labels).sum().item<int64_t>();
+    total += labels.size(0);
+  }
+  return total > 0 ? static_cast<double>(correct) / total : 0;
+}
+
+std::vector<int64_t> AmcProblem::Impl::StepChannels(const std::vector<int64_t>& counts) const {
+  std::vector<int64_t> channels;
+  for (int g : steps) channels.push_back(counts[g]);
+  return channels;
+}
+
+AmcProblem::AmcProblem(const NetSpec& net, const std::string& weights, const Config& config,
+                       const DataSplits& data, CostModel cost)
+    : impl_(std::make_unique<Impl>(net, weights, config, data, std::move(cost))) {}
+AmcProblem::~AmcProblem() = default;
+int64_t AmcProblem::steps() const { return static_cast<int64_t>(impl_->steps.size()); }
+double AmcProblem::budget() const { return impl_->budget; }
+double AmcProblem::full_cost() const { return impl_->full_cost; }
+double AmcProblem::cheapest_cost() const { return impl_->cheapest; }
+const CostModel& AmcProblem::cost_model() const { return impl_->cost; }
+
+namespace {
+
+struct Episode {
+  std::vector<int64_t> counts;
+  double accuracy = 0, cost = 0, reward = 0, critic_loss = 0;
+};
+
+double Reward(const Config& config, double accuracy, double flops) {
+  if (config.amc.reward == AmcReward::kAccFlops) return -(1.0 - accuracy) * std::log(flops);
+  return accuracy;
+}
+
+// One episode: an action per step (clipped to the budget), then the pruned network's held-out
+// accuracy as the reward of every step.
+Episode RunEpisode(AmcProblem::Impl& p, rl::DdpgAgent& agent, int64_t episode,
+                   EpisodeTimes& times) {
+  Episode e;
+  e.counts = p.FullCounts();
+  std::vector<rl::Transition> transitions;
+  double previous = 1.0;
+  for (size_t t = 0; t < p.steps.size(); ++t) {
+    auto start = Clock::now();
+    std::vector<float> state = p.State(t, e.counts, previous);
+    const double action = agent.Act(state, episode);
+    times.agent += SecondsSince(start);
+    start = Clock::now();
+    const int64_t kept = p.ClipToBudget(t, action, e.counts);
+    times.budget += SecondsSince(start);
+    previous = static_cast<double>(kept) / p.groups.groups[p.steps[t]].channels;
+    transitions.push_back({std::move(state), previous, {}, t + 1 == p.steps.size()});
+  }
+  for (size_t t = 0; t + 1 < transitions.size(); ++t)
+    transitions[t].next_state = transitions[t + 1].state;
+  auto start = Clock::now();
+  supernet::Network pruned = p.pruner->Prune(e.counts);
+  times.prune += SecondsSince(start);
+  start = Clock::now();
+  e.accuracy = p.EvaluateEpisode(pruned);
+  times.evaluate += SecondsSince(start);
+  e.cost = p.CostOf(e.counts);
+  e.reward = Reward(p.config, e.accuracy, amc::CountsFlops(p.net, p.groups, e.counts));
+  start = Clock::now();
+  e.critic_loss = agent.EndEpisode(transitions, e.reward, episode);
+  times.agent += SecondsSince(start);
+  return e;
+}
+
+std::string PolicyJson(const AmcProblem::Impl& p, const std::vector<int64_t>& counts) {
+  nlohmann::json groups = nlohmann::json::array(), channels = nlohmann::json::array(),
+                 preserve = nlohmann::json::array();
+  for (int g : p.steps) {
+    groups.push_back(p.groups.groups[g].name);
+    channels.push_back(counts[g]);
+    preserve.push_back(static_cast<double>(counts[g]) / p.groups.groups[g].channels);
+  }
+  nlohmann::json policy{{"groups", groups},
+                        {"channels", channels},
+                        {"preserve", preserve},
+                        {"flops", amc::CountsFlops(p.net, p.groups, counts)}};
+  if (p.cost.unit == "ms") policy["latency_ms"] = p.CostOf(counts);
+  return policy.dump();
+}
+
+void ReportEpisode(const AmcProblem::Impl& p, Reporter& reporter, int64_t index, const Episode& e,
+                   double best_reward, double sigma) {
+  reporter.OnEpisode(
+      {index, e.reward, e.accuracy, e.cost, e.cost / p.full_cost, PolicyJson(p, e.counts)});
+  reporter.OnMetrics(index, {{"reward", e.reward},
+                             {"holdout_accuracy", e.accuracy},
+                             {"cost", e.cost},
+                             {"best_reward", best_reward},
+                             {"sigma", sigma},
+                             {"critic_loss", e.critic_loss}});
+}
+
+// Exports `counts` as a physically smaller network, scores it on the whole held-out split,
+// fine-tunes it (TrainNetwork, reporting after the episodes) and stores it under `role`.
+PrunedNetwork Export(AmcProblem::Impl& p, const std::vector<int64_t>& counts,
+                     const AmcContext& context, const std::string& dir, int64_t step_offset,
+                     const std::string& prefix, const std::string& role) {
+  const Config& config = p.config;
+  supernet::Network pruned = p.pruner->Prune(counts);
+  PrunedNetwork out;
+  out.net = pruned->spec();
+  out.channels = p.StepChannels(counts);
+  out.holdout_accuracy = Accuracy(pruned, p.data.holdout, config);
+  out.cost = p.CostOf(counts);
+  out.cost_ratio = out.cost / p.full_cost;
+  context.reporter->OnMetrics(step_offset,
+                              {{prefix + "pruned_holdout_accuracy", out.holdout_accuracy},
+                               {prefix + "pruned_cost", out.cost},
+                               {prefix + "pruned_cost_ratio", out.cost_ratio}});
+  const std::string path = dir + "/pruned.pt";
+  SaveModule(pruned, path, "pruned weights");
+  context.reporter->OnArtifact(prefix + "pruned_weights", path);
+
+  Config finetune = config;
+  finetune.train.epochs = config.amc.finetune_epochs;
+  finetune.train.learning_rate = config.amc.finetune_learning_rate;
+  OffsetReporter offset(*context.reporter, step_offset, prefix);
+  TrainContext train;
+  train.reporter = &offset;
+  train.show_progress = context.show_progress;
+  train.artifact_dir = dir;
+  train.initial_weights = path;
+  train.stop_requested = context.stop_requested;
+  out.finetuned = TrainNetwork(out.net, finetune, p.data, train);
+  ArchitectureRecord record = offset.held.back();
+  record.role = role;
+  record.step = step_offset + std::max<int64_t>(finetune.train.epochs - 1, 0);
+  if (p.cost.unit == "ms") record.estimated_latency_ms = out.cost;
+  context.reporter->OnArchitecture(record);
+  return out;
+}
+
+std::string TimesSummary(const EpisodeTimes& t) {
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "per episode %s: agent %s, budget %s, prune+reconstruct %s, evaluate %s",
+                FormatDuration(t.total).c_str(), FormatDuration(t.agent).c_str(),
+                FormatDuration(t.budget).c_str(), FormatDuration(t.prune).c_str(),
+                FormatDuration(t.evaluate).c_str());
+  return line;
+}
+
+}  // namespace
+
+AmcResult RunAmc(AmcProblem& problem, const AmcContext& context) {
+  AmcProblem::Impl& p = problem.impl();
+  const Config& config = p.config;
+  torch::manual_seed(config.seed);
+  at::set_num_threads(static_cast<int>(config.threads));
+  DdpgOptions agent_options = config.amc.agent;
+  agent_options.seed = config.seed;
+  rl::DdpgAgent agent(kStateSize, problem.steps(), agent_options);
+  const int64_t episodes = config.amc.episodes;
+  ProgressBar bar("amc", episodes, context.show_progress);
+  AmcResult result;
+  Episode best;
+  best.reward = -1e300;
+  const auto start = Clock::now();
+  for (int64_t index = 0; index < episodes; ++index) {
+    if (context.stop_requested != nullptr && context.stop_requested->load())
+      throw Interrupted("AMC interrupted after " + std::to_string(index) + " episodes");
+    const Episode e = RunEpisode(p, agent, index, result.times);
+    if (e.reward > best.reward) best = e, result.best_episode = index;
+    ReportEpisode(p, *context.reporter, index, e, best.reward, agent.sigma(index));
+    bar.Update(index + 1, "best reward " + Format(best.reward) + " (acc " +
+                              Format(100 * best.accuracy) + "%, " + Format(best.cost) + " " +
+                              p.cost.unit + ")");
+  }
+  for (double* t :
+       {&result.times.agent, &result.times.budget, &result.times.prune, &result.times.evaluate})
+    *t /= episodes;
+  result.times.total = SecondsSince(start) / episodes;
+  result.solves = p.pruner->solves();
+  result.best_reward = best.reward;
+  bar.Finish("amc: " + std::to_string(episodes) + " episodes, best " +
+             std::to_string(result.best_episode) + " (reward " + Format(best.reward) + ", " +
+             Format(100 * best.accuracy) + "% held-out), " + TimesSummary(result.times));
+  context.reporter->OnMetrics(episodes - 1, {{"episode_seconds", result.times.total},
+                                             {"agent_seconds", result.times.agent},
+                                             {"budget_seconds", result.times.budget},
+                                             {"prune_seconds", result.times.prune},
+                                             {"evaluate_seconds", result.times.evaluate}});
+
+  std::string dir = context.artifact_dir;
+  if (dir.empty())
+    dir = (std::filesystem::temp_directory_path() /
+           ("hwnas-amc-" + std::to_string(reinterpret_cast<uintptr_t>(&result))))
+              .string();
+  result.best = Export(p, best.counts, context, dir, episodes, "", "final");
+  if (config.amc.compare_uniform) {
+    auto [counts, ratio] = p.UniformCounts();
+    result.uniform_ratio = ratio;
+    result.uniform = Export(p, counts, context, dir + "/uniform",
+                            episodes + config.amc.finetune_epochs, "uniform_", "baseline");
+  }
+  return result;
+}
+
+}  // namespace hwnas::search

@@ -1,0 +1,97 @@
+// AMC channel pruning (He et al., 2018): a DDPG agent decides, channel group by channel group in
+// forward order, how many channels a trained network keeps, under a FLOPs or latency budget that
+// every action is clipped to; each episode's network is pruned and reconstructed (pruner.h) and
+// scored on held-out data without fine-tuning. The best policy is exported as a physically
+// smaller network, fine-tuned and evaluated. Reports through Reporter only.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/netspec.h"
+#include "core/options.h"
+#include "core/reporter.h"
+#include "search/trainer.h"
+
+namespace hwnas {
+struct DataSplits;
+
+namespace search {
+
+// What the budget counts: FLOPs (multiply-accumulates), or latency in ms on a device.
+struct CostModel {
+  std::string unit;  // "MACs" or "ms"
+  std::function<double(const NetSpec&)> cost;
+};
+CostModel FlopsCost();
+
+struct AmcContext {
+  Reporter* reporter = nullptr;  // required
+  bool show_progress = true;
+  std::string artifact_dir;  // pruned and fine-tuned weights; empty = a temporary directory
+  // Set by a signal handler; checked between episodes and batches, then Interrupted is thrown.
+  const std::atomic<bool>* stop_requested = nullptr;
+};
+
+// Seconds per episode on average, by part.
+struct EpisodeTimes {
+  double agent = 0;     // choosing actions and updating the actor and critic
+  double budget = 0;    // clipping actions to the budget (cost evaluations)
+  double prune = 0;     // slicing weights and least-squares reconstruction
+  double evaluate = 0;  // held-out accuracy of the pruned network
+  double total = 0;
+};
+
+// A pruned network as stored: its channels, held-out accuracy before fine-tuning, cost, and
+// what fine-tuning gave.
+struct PrunedNetwork {
+  NetSpec net;
+  std::vector<int64_t> channels;  // per pruning step (channel group), in forward order
+  double holdout_accuracy = 0;    // whole held-out split, before fine-tuning
+  double cost = 0;
+  double cost_ratio = 0;  // cost / cost of the unpruned network
+  TrainResult finetuned;
+};
+
+struct AmcResult {
+  PrunedNetwork best;  // the best episode's policy
+  double best_reward = 0;
+  int64_t best_episode = 0;
+  std::optional<PrunedNetwork> uniform;  // with amc.compare_uniform
+  double uniform_ratio = 0;              // the one preserve ratio of every group
+  EpisodeTimes times;
+  int64_t solves = 0;  // least-squares solves (the rest came from the cache)
+};
+
+// One pruning problem, checked before anything is stored: the trained network and its weights,
+// its channel groups, the data, and a budget between the cheapest pruned network and 100%.
+class AmcProblem {
+ public:
+  // Throws DataError (weights that do not fit, no prunable group, no held-out data) or
+  // ConfigError (a budget the minimum preserve ratio cannot reach).
+  AmcProblem(const NetSpec& net, const std::string& weights, const Config& config,
+             const DataSplits& data, CostModel cost);
+  ~AmcProblem();
+
+  int64_t steps() const;         // channel groups the agent decides
+  double budget() const;         // in cost units
+  double full_cost() const;      // of the unpruned network
+  double cheapest_cost() const;  // every group at its minimum
+  const CostModel& cost_model() const;
+
+  struct Impl;
+  Impl& impl() { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+AmcResult RunAmc(AmcProblem& problem, const AmcContext& context);
+
+}  // namespace search
+}  // namespace hwnas
