@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <stdexcept>
 
 #include "core/dataset.h"
 #include "core/errors.h"
@@ -77,6 +78,7 @@ struct AmcProblem::Impl {
   // The cost with groups from `first` on at their minimum: what the budget must still allow.
   double CompletionCost(std::vector<int64_t> counts, size_t first) const;
   std::vector<float> State(size_t t, const std::vector<int64_t>& counts, double previous) const;
+  std::vector<int64_t> CountsFor(size_t t, const std::vector<int64_t>& counts) const;
   int64_t ClipToBudget(size_t t, double action, std::vector<int64_t>& counts) const;
   std::pair<std::vector<int64_t>, double> UniformCounts() const;
   double EvaluateEpisode(supernet::Network& net) const;
@@ -223,17 +225,20 @@ std::vector<float> AmcProblem::Impl::State(size_t t, const std::vector<int64_t>&
   return state;
 }
 
-// AMC's resource-constrained action: the largest count at or below the action's whose cost,
-// with every later group at its minimum, stays within the budget.
+std::vector<int64_t> AmcProblem::Impl::CountsFor(size_t t,
+                                                 const std::vector<int64_t>& counts) const {
+  return amc::AllowedCountsAfter(net, groups, steps[t], counts, config.amc.min_preserve,
+                                 config.amc.channel_multiple);
+}
+
+// AMC's resource-constrained action: the largest allowed count at or below the action's whose
+// cost, with every later group at its minimum, stays within the budget.
 int64_t AmcProblem::Impl::ClipToBudget(size_t t, double action,
                                        std::vector<int64_t>& counts) const {
-  const AmcOptions& o = config.amc;
   const int g = steps[t];
-  const amc::ChannelGroup& group = groups.groups[g];
-  const int64_t wanted = amc::CountForRatio(group, action, o.min_preserve, o.channel_multiple);
-  std::vector<int64_t> allowed;
-  for (int64_t c : amc::AllowedCounts(group, o.min_preserve, o.channel_multiple))
-    if (amc::CountKeepsExpand(net, groups, g, c, counts)) allowed.push_back(c);
+  const int64_t wanted = amc::CountForRatio(groups.groups[g], action, config.amc.min_preserve,
+                                            config.amc.channel_multiple);
+  const std::vector<int64_t> allowed = CountsFor(t, counts);
   for (auto c = allowed.rbegin(); c != allowed.rend(); ++c) {
     if (*c > wanted) continue;
     counts[g] = *c;
@@ -248,14 +253,8 @@ std::pair<std::vector<int64_t>, double> AmcProblem::Impl::UniformCounts() const 
   const AmcOptions& o = config.amc;
   for (int percent = 100; percent >= 1; --percent) {
     const double ratio = std::max(percent / 100.0, o.min_preserve);
-    std::vector<int64_t> counts = FullCounts();
-    for (int g : steps) {
-      const amc::ChannelGroup& group = groups.groups[g];
-      counts[g] = amc::CountForRatio(group, ratio, o.min_preserve, o.channel_multiple);
-      if (!amc::CountKeepsExpand(net, groups, g, counts[g], counts))
-        counts[g] += o.channel_multiple;
-      counts[g] = std::min(counts[g], group.channels);
-    }
+    std::vector<int64_t> counts =
+        amc::UniformCounts(net, groups, ratio, o.min_preserve, o.channel_multiple);
     if (CostOf(counts) <= budget) return {counts, ratio};
   }
   std::vector<int64_t> lowest = FullCounts();
@@ -418,6 +417,8 @@ std::string TimesSummary(const EpisodeTimes& t) {
 }  // namespace
 
 AmcResult RunAmc(AmcProblem& problem, const AmcContext& context) {
+  if (context.reporter == nullptr || context.artifact_dir.empty())
+    throw std::invalid_argument("RunAmc needs a reporter and an artifact directory");
   AmcProblem::Impl& p = problem.impl();
   const Config& config = p.config;
   torch::manual_seed(config.seed);
@@ -456,11 +457,7 @@ AmcResult RunAmc(AmcProblem& problem, const AmcContext& context) {
                                              {"prune_seconds", result.times.prune},
                                              {"evaluate_seconds", result.times.evaluate}});
 
-  std::string dir = context.artifact_dir;
-  if (dir.empty())
-    dir = (std::filesystem::temp_directory_path() /
-           ("hwnas-amc-" + std::to_string(reinterpret_cast<uintptr_t>(&result))))
-              .string();
+  const std::string& dir = context.artifact_dir;
   result.best = Export(p, best.counts, context, dir, episodes, "", "final");
   if (config.amc.compare_uniform) {
     auto [counts, ratio] = p.UniformCounts();

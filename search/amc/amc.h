@@ -33,7 +33,7 @@ CostModel FlopsCost();
 struct AmcContext {
   Reporter* reporter = nullptr;  // required
   bool show_progress = true;
-  std::string artifact_dir;  // pruned and fine-tuned weights; empty = a temporary directory
+  std::string artifact_dir;  // required: where pruned and fine-tuned weights go
   // Set by a signal handler; checked between episodes and batches, then Interrupted is thrown.
   const std::atomic<bool>* stop_requested = nullptr;
 };

@@ -114,14 +114,34 @@ bool CountKeepsExpand(const NetSpec& net, const ChannelGroups& groups, int g, in
   return true;
 }
 
+std::vector<int64_t> AllowedCountsAfter(const NetSpec& net, const ChannelGroups& groups, int g,
+                                        const std::vector<int64_t>& counts, double min_preserve,
+                                        int64_t multiple) {
+  std::vector<int64_t> allowed;
+  for (int64_t c : AllowedCounts(groups.groups[g], min_preserve, multiple))
+    if (CountKeepsExpand(net, groups, g, c, counts)) allowed.push_back(c);
+  return allowed;
+}
+
+std::vector<int64_t> UniformCounts(const NetSpec& net, const ChannelGroups& groups, double ratio,
+                                   double min_preserve, int64_t multiple) {
+  std::vector<int64_t> counts;
+  for (const ChannelGroup& group : groups.groups) counts.push_back(group.channels);
+  for (size_t g = 0; g < groups.groups.size(); ++g) {
+    const int64_t wanted = CountForRatio(groups.groups[g], ratio, min_preserve, multiple);
+    const std::vector<int64_t> allowed =
+        AllowedCountsAfter(net, groups, static_cast<int>(g), counts, min_preserve, multiple);
+    auto above = std::upper_bound(allowed.begin(), allowed.end(), wanted);
+    counts[g] = above == allowed.begin() ? allowed.front() : *std::prev(above);
+  }
+  return counts;
+}
+
 void FillLowest(const NetSpec& net, const ChannelGroups& groups, size_t first, double min_preserve,
                 int64_t multiple, std::vector<int64_t>& counts) {
-  for (size_t g = first; g < groups.groups.size(); ++g) {
-    for (int64_t c : AllowedCounts(groups.groups[g], min_preserve, multiple)) {
-      counts[g] = c;
-      if (CountKeepsExpand(net, groups, static_cast<int>(g), c, counts)) break;
-    }
-  }
+  for (size_t g = first; g < groups.groups.size(); ++g)
+    counts[g] = AllowedCountsAfter(net, groups, static_cast<int>(g), counts, min_preserve, multiple)
+                    .front();
 }
 
 }  // namespace hwnas::amc

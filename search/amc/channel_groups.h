@@ -63,6 +63,17 @@ int64_t CountForRatio(const ChannelGroup& group, double ratio, double min_preser
 bool CountKeepsExpand(const NetSpec& net, const ChannelGroups& groups, int g, int64_t count,
                       const std::vector<int64_t>& counts);
 
+// The counts group g may keep after the groups before it chose `counts`, ascending: the allowed
+// counts that keep every expand convolution.
+std::vector<int64_t> AllowedCountsAfter(const NetSpec& net, const ChannelGroups& groups, int g,
+                                        const std::vector<int64_t>& counts, double min_preserve,
+                                        int64_t multiple);
+
+// Every group pruned by one preserve ratio: each takes its allowed count nearest at or below
+// the ratio's (uniform pruning, and networks that span the range of prunings).
+std::vector<int64_t> UniformCounts(const NetSpec& net, const ChannelGroups& groups, double ratio,
+                                   double min_preserve, int64_t multiple);
+
 // counts[g] for every group from `first` on: its lowest allowed count that keeps every expand
 // convolution (the cheapest completion of a partial choice).
 void FillLowest(const NetSpec& net, const ChannelGroups& groups, size_t first, double min_preserve,

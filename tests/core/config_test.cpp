@@ -585,6 +585,45 @@ TEST(ConfigDifferencesTest, NamesEachChangedKeyWithBothValues) {
   EXPECT_TRUE(ConfigDifferences(a, a).empty());
 }
 
+// ---- AMC ------------------------------------------------------------------------------------
+
+TEST(AmcConfigTest, PrunesARunOrANetWithItsWeights) {
+  const Config from_run =
+      LoadConfigFromString("strategy: amc\namc: {source_run: \"3\"}\n", "dir/test.yaml", {});
+  EXPECT_EQ(from_run.amc.source_run, "3");
+  EXPECT_EQ(from_run.amc.target_kind, AmcTarget::kFlops);
+  EXPECT_EQ(from_run.amc.agent.warmup_episodes, 100);  // AMC's defaults
+  EXPECT_DOUBLE_EQ(from_run.amc.agent.sigma_decay, 0.95);
+  const Config from_file = LoadConfigFromString(
+      "strategy: amc\nnet: n.yaml\namc: {weights: w.pt}\n", "dir/test.yaml", {});
+  EXPECT_EQ(from_file.amc.weights, Absolute("dir/w.pt"));  // beside the config, like `net`
+}
+
+TEST(AmcConfigTest, RulesAcrossKeysNameTheKey) {
+  EXPECT_THAT(
+      Errors("strategy: amc\n"),
+      ElementsAre("test.yaml:1:1: error: amc.source_run: missing (expected the id or name of "
+                  "a finished run, or `net` with amc.weights: the trained network to "
+                  "prune)"));
+  EXPECT_THAT(Errors("strategy: amc\nnet: n.yaml\namc:\n  source_run: \"1\"\n  weights: w.pt\n"),
+              ElementsAre("test.yaml:4:15: error: amc.source_run: given together with "
+                          "net/amc.weights (expected either a run or a NetSpec file with its "
+                          "weights)"));
+  EXPECT_THAT(
+      Errors("strategy: amc\nnet: n.yaml\n"),
+      ElementsAre("test.yaml:1:1: error: amc.weights: missing (expected the weights file of "
+                  "`net`)"));
+  EXPECT_THAT(
+      Errors("strategy: amc\namc: {source_run: \"1\", target_kind: latency, episodes: 50}\n"),
+      ElementsAre("test.yaml:2:1: error: amc.target_ms: required with target_kind latency "
+                  "(expected a latency budget in ms, > 0)",
+                  "test.yaml:2:56: error: amc.episodes: got 50, not more than the agent's warm-up "
+                  "(expected more than amc.agent.warmup_episodes = 100)"));
+  EXPECT_THAT(Errors("strategy: amc\namc: {source_run: \"1\"}\n", {"amc.flops_ratio=0"}),
+              ElementsAre("override 'amc.flops_ratio=0': error: amc.flops_ratio: out of range "
+                          "(got 0; expected a number in (0, 1])"));
+}
+
 // ---- Names and docs -----------------------------------------------------------------------
 
 TEST(ConfigNamesTest, StrategiesAndDatasets) {

@@ -76,6 +76,20 @@ TEST(ChannelGroupsTest, ApplyingCountsRewritesEveryLayerOfTheGroup) {
   EXPECT_FALSE(amc::CountKeepsExpand(net, g, 2, 8, {1, 8, 24, 16, 48, 32, 4}));
 }
 
+// Half of every group, rounded up to multiples of 8, never an expand convolution that keeps as
+// many channels as its input: block1.mid would be 8 at 0.2, so the lowest it takes is 16.
+TEST(ChannelGroupsTest, UniformCountsFollowOneRatio) {
+  const NetSpec net = ResidualNet();
+  const amc::ChannelGroups g = amc::FindChannelGroups(net);
+  EXPECT_THAT(amc::UniformCounts(net, g, 0.5, 0.2, 8),
+              ::testing::ElementsAre(1, 8, 16, 8, 24, 16, 4));
+  EXPECT_THAT(amc::UniformCounts(net, g, 1.0, 0.2, 8),
+              ::testing::ElementsAre(1, 8, 24, 16, 48, 32, 4));
+  std::vector<int64_t> lowest = amc::UniformCounts(net, g, 1.0, 0.2, 8);
+  amc::FillLowest(net, g, 0, 0.2, 8, lowest);
+  EXPECT_THAT(lowest, ::testing::ElementsAre(1, 8, 16, 8, 16, 8, 4));
+}
+
 // The classifier's input, in eval mode, for the calibration images.
 torch::Tensor Logits(supernet::Network& net, const torch::Tensor& images) {
   net->eval();
