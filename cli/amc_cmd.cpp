@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "cli/amc_cmd.h"
+#include "cli/compression_common.h"
 #include "cli/interrupt.h"
 #include "cli/latency_common.h"
 #include "cli/run_common.h"
@@ -23,60 +24,6 @@
 
 namespace hwnas::cli {
 namespace {
-
-struct PruneSource {
-  NetSpec net;
-  std::string weights;
-};
-
-// Episodes are scored on the held-out split; if it is drawn differently from the one the source
-// network trained with, some held-out images were training images and scores run high.
-void WarnIfSplitDiffers(const results::RunRecord& run, const Config& config) {
-  const Config source = LoadConfigFromString(run.config_text, "run " + std::to_string(run.id));
-  std::string differing;
-  for (const std::string& d : ConfigDifferences(source, config)) {
-    const std::string key = d.substr(0, d.find(':'));
-    if (key == "seed" || key == "data.dataset" || key == "data.holdout_fraction" ||
-        key == "data.train_limit")
-      differing += (differing.empty() ? "" : "; ") + d;
-  }
-  if (!differing.empty())
-    std::fprintf(stderr,
-                 "warning: the held-out split differs from the one run %lld trained with (%s): "
-                 "episodes may be scored on images the network was trained on\n",
-                 static_cast<long long>(run.id), differing.c_str());
-}
-
-// The final network of a finished run and the weights it stored.
-PruneSource SourceRun(const results::Store& store, const std::string& reference,
-                      const Config& config, const std::string& db_path) {
-  const int64_t id = store.ResolveRun(reference);
-  const results::RunRecord run = store.GetRun(id);
-  const std::string name = "run " + std::to_string(id) + " (amc.source_run)";
-  if (run.status != results::RunStatus::kFinished)
-    throw UsageError(name + " is " + results::RunStatusName(run.status) +
-                     "; AMC prunes the trained network of a finished run");
-  WarnIfSplitDiffers(run, config);
-  PruneSource source;
-  bool found = false;
-  for (const results::StoredArchitecture& a : store.Architectures(id))
-    if (a.record.role == "final")
-      source.net = NetSpecFromJson(a.record.netspec_json, name), found = true;
-  for (const results::ArtifactRecord& a : store.Artifacts(id))
-    if (a.kind == "weights") source.weights = a.path;
-  if (!found || source.weights.empty())
-    throw DataError(name + " stored no final network with weights to prune");
-  if (std::filesystem::path(source.weights).is_relative())
-    source.weights =
-        (std::filesystem::absolute(db_path).parent_path() / source.weights).lexically_normal();
-  return source;
-}
-
-PruneSource ResolveSource(const Config& config, const GlobalOptions& global) {
-  if (config.amc.source_run.empty()) return {LoadNetSpecFile(config.net), config.amc.weights};
-  const auto store = results::Store::Open(global.db_path, results::Store::OpenMode::kExisting);
-  return SourceRun(*store, config.amc.source_run, config, global.db_path);
-}
 
 // Latency on the config's device: the sum of its table's entries for single networks (space ""),
 // measuring or computing what the table lacks, mapped to end-to-end latency by a line fitted on
@@ -197,7 +144,8 @@ void PrintSummary(int64_t run_id, const Config& config, const NetSpec& original,
 
 void RunAmcSearch(const Config& config, const GlobalOptions& global) {
   // Everything that can fail on bad input is checked before the run is stored.
-  const PruneSource source = ResolveSource(config, global);
+  const TrainedNetwork source =
+      ResolveTrainedNetwork(config, global, config.amc.source_run, config.amc.weights, "amc");
   const DataSplits data = LoadDataSplits(config.data, config.seed);
   auto store = results::Store::Open(global.db_path);
   std::shared_ptr<LatencyCost> latency;
@@ -208,28 +156,16 @@ void RunAmcSearch(const Config& config, const GlobalOptions& global) {
   }
   search::AmcProblem problem(source.net, source.weights, config, data, cost);
 
-  const int64_t run_id = store->BeginRun(MakeRunInfo(config));
-  InterruptFlag interrupt;
-  search::AmcContext context;
-  context.show_progress = !global.quiet;
-  context.artifact_dir = ArtifactDir(global.db_path, run_id);
-  context.stop_requested = interrupt.flag();
-  try {
-    auto reporter = store->MakeReporter(run_id);
-    context.reporter = reporter.get();
-    const search::AmcResult result = search::RunAmc(problem, context);
-    if (latency) SaveDeviceTable(*store, latency->table);
-    store->FinishRun(run_id, results::RunStatus::kFinished);
-    PrintSummary(run_id, config, source.net, result, cost);
-  } catch (const Interrupted& e) {
-    if (latency) SaveDeviceTable(*store, latency->table);
-    // AMC keeps no checkpoints: the stored episodes stay, the run cannot be resumed.
-    store->FinishRun(run_id, results::RunStatus::kInterrupted, e.what());
-    throw;
-  } catch (const std::exception& e) {
-    store->FinishRun(run_id, results::RunStatus::kFailed, e.what());
-    throw;
-  }
+  search::AmcResult result;
+  const int64_t run_id = RunCompression(
+      *store, config, global,
+      [&](int64_t, const search::CompressionContext& context) {
+        result = search::RunAmc(problem, context);
+      },
+      [&] {
+        if (latency) SaveDeviceTable(*store, latency->table);
+      });
+  PrintSummary(run_id, config, source.net, result, cost);
 }
 
 }  // namespace hwnas::cli

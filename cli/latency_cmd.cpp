@@ -15,6 +15,7 @@
 #include "core/sha256.h"
 #include "latency/builder.h"
 #include "latency/estimator.h"
+#include "latency/haq_table.h"
 #include "latency/measure/devices.h"
 #include "latency/npy.h"
 #include "latency/op_key.h"
@@ -143,9 +144,8 @@ results::LatencyTableRecord HaqRecord(const latency::HaqCostTable& haq, const Im
     for (int w = 1; w <= 8; ++w)
       for (int a = 1; a <= 8; ++a) {
         const double cost = static_cast<double>(haq.At(layer, w, a));
-        record.entries.push_back({"haq-layer:" + std::to_string(layer) +
-                                      "-wbits:" + std::to_string(w) + "-abits:" + std::to_string(a),
-                                  cost, cost, 0, cost, cost, 1, "cost", false});
+        record.entries.push_back(
+            {latency::HaqLayerKey(layer, w, a), cost, cost, 0, cost, cost, 1, "cost", false});
       }
   return record;
 }

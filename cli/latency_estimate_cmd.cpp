@@ -18,6 +18,7 @@
 #include "core/sha256.h"
 #include "latency/builder.h"
 #include "latency/estimator.h"
+#include "latency/haq_table.h"
 #include "latency/stats.h"
 
 namespace hwnas::cli {
@@ -33,6 +34,7 @@ struct EstimateArgs {
   std::string netspec;
   std::string run;  // a stored run's network of role `role`
   std::string role = "final";
+  std::string bits;  // a bit policy, one wWaA per quantizable operator
   std::string device = "cpu";
   latency::MeasureOptions measure;
   OutputFormat format = OutputFormat::kTable;
@@ -96,6 +98,41 @@ void PrintEstimate(const latency::Estimate& estimate, const DeviceTable& target,
                 100.0 * (estimate.total_ms / measured_ms - 1.0));
 }
 
+// A HAQ [layers, 8, 8] table costs a bit policy, not op keys: the policy's cost and its ratio to
+// every operator at 8 bits (HAQ's reference).
+void PrintHaqPolicyCost(const NetSpec& net, const DeviceTable& target) {
+  const double cost = latency::HaqPolicyCost(target.table, net);
+  const double reference = latency::HaqPolicyCost(
+      target.table, ApplyBitPolicy(net, std::vector<OpBits>(QuantOpCount(net), OpBits{8, 8})));
+  std::printf("%s on %s (HAQ table %lld, %zu operators)\n",
+              FormatBitPolicy(BitPolicyOf(net)).c_str(), target.table.info().device.c_str(),
+              static_cast<long long>(target.table.info().store_id), QuantOpCount(net));
+  std::printf("cost %.6g = %.2f%% of all 8-bit (%.6g)\n", cost, 100 * cost / reference, reference);
+}
+
+NetSpec WithBits(const NetSpec& net, const std::string& policy, int max_bits) {
+  if (policy.empty()) return net;
+  try {
+    return ApplyBitPolicy(net, ParseBitPolicy(policy, max_bits));
+  } catch (const DataError& e) {
+    throw UsageError(std::string("--bits: ") + e.what());
+  }
+}
+
+void EstimateNetwork(const NetSpec& net, const EstimateArgs& args, Store& store,
+                     DeviceTable& target) {
+  if (args.measure_network &&
+      (!target.device || target.device->kind() != latency::DeviceKind::kMeasurable))
+    throw UsageError("--measure-network needs a measurable device (cpu, cuda; got '" + args.device +
+                     "')");
+  latency::LatencyEstimator estimator(target.table, target.device.get());
+  const latency::Estimate estimate = estimator.Run(net);
+  if (!estimate.added_keys.empty()) SaveDeviceTable(store, target);
+  double measured_ms = 0;
+  if (args.measure_network) measured_ms = latency::EntryMs(target.device->MeasureNetwork(net));
+  PrintEstimate(estimate, target, args.format, measured_ms);
+}
+
 void RunEstimate(const EstimateArgs& args, const GlobalOptions& global) {
   std::string space_name;
   // Bad arguments leave no database behind: it is opened first only to read a stored network.
@@ -104,16 +141,14 @@ void RunEstimate(const EstimateArgs& args, const GlobalOptions& global) {
   const NetSpec net = NetworkToEstimate(args, store.get(), &space_name);
   if (!store) store = Store::Open(global.db_path);
   DeviceTable target = OpenDeviceTable(*store, args.device, args.measure, space_name);
-  if (args.measure_network &&
-      (!target.device || target.device->kind() != latency::DeviceKind::kMeasurable))
-    throw UsageError("--measure-network needs a measurable device (cpu, cuda; got '" + args.device +
-                     "')");
-  latency::LatencyEstimator estimator(target.table, target.device.get());
-  const latency::Estimate estimate = estimator.Run(net);
-  if (!estimate.added_keys.empty()) SaveDeviceTable(*store, target);
-  double measured_ms = 0;
-  if (args.measure_network) measured_ms = latency::EntryMs(target.device->MeasureNetwork(net));
-  PrintEstimate(estimate, target, args.format, measured_ms);
+  const bool haq_table = !target.device && latency::HaqTableLayers(target.table) > 0;
+  if (haq_table) {
+    if (args.bits.empty())
+      throw UsageError("device '" + args.device +
+                       "' has a HAQ cost table, which costs bit policies: give --bits");
+    return PrintHaqPolicyCost(WithBits(net, args.bits, 8), target);
+  }
+  EstimateNetwork(WithBits(net, args.bits, 32), args, *store, target);
 }
 
 void AddEstimateCommand(CLI::App& parent, const GlobalOptions& global) {
@@ -130,6 +165,9 @@ void AddEstimateCommand(CLI::App& parent, const GlobalOptions& global) {
   cmd->add_option("--netspec", args->netspec, "a NetSpec YAML file instead of --space/--arch");
   cmd->add_option("--run", args->run,
                   "a network a run stored (id or name), e.g. an AMC-pruned one");
+  cmd->add_option("--bits", args->bits,
+                  "a bit policy: one wWaA per quantizable operator in forward order, e.g. \"w8a8 "
+                  "w4a6 ...\" (needed for a HAQ cost table)");
   cmd->add_option("--role", args->role, "with --run: which of its networks (final, baseline, ...)")
       ->capture_default_str();
   cmd->add_option("--device", args->device, "device name")->capture_default_str();

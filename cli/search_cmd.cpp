@@ -9,6 +9,7 @@
 
 #include "cli/amc_cmd.h"
 #include "cli/commands.h"
+#include "cli/haq_cmd.h"
 #include "cli/interrupt.h"
 #include "cli/latency_common.h"
 #include "cli/run_common.h"
@@ -117,8 +118,9 @@ struct SearchInputs {
 
 SearchInputs PrepareSearch(const Config& config, const GlobalOptions& global) {
   if (config.strategy != "proxyless")
-    throw UsageError("'hwnas search' runs configs with strategy 'proxyless' or 'amc' (got '" +
-                     config.strategy + "'; 'hwnas train' runs strategy 'train')");
+    throw UsageError(
+        "'hwnas search' runs configs with strategy 'proxyless', 'amc' or 'haq' (got '" +
+        config.strategy + "'; 'hwnas train' runs strategy 'train')");
   SearchInputs in{config,
                   LoadSpace(config.space),
                   LoadDataSplits(config.data, config.seed),
@@ -190,6 +192,7 @@ void ExecuteSearch(results::Store& store, int64_t run_id, SearchInputs& in,
 void RunSearch(const SearchArgs& args, const GlobalOptions& global) {
   const Config config = LoadConfig(args.config_path, args.overrides);
   if (config.strategy == "amc") return RunAmcSearch(config, global);
+  if (config.strategy == "haq") return RunHaqSearch(config, global);
   SearchInputs in = PrepareSearch(config, global);
   auto store = results::Store::Open(global.db_path);
   const int64_t run_id = store->BeginRun(MakeRunInfo(in.config));
@@ -262,9 +265,13 @@ void AddSearchCommand(CLI::App& app, const GlobalOptions& global) {
       "  amc: prune the channels of a trained network (amc.source_run, or net + amc.weights)\n"
       "    to a FLOPs or latency budget with a DDPG agent, then fine-tune the best policy's\n"
       "    network. Every episode is stored; Ctrl-C stops after the current episode.\n"
+      "  haq: choose weight and activation bits per operator of a trained network\n"
+      "    (haq.source_run, or net + haq.weights) under a latency budget on a device that\n"
+      "    costs bits, or a model-size budget, then fine-tune the best policy.\n"
       "Examples:\n"
       "  hwnas search configs/quickstart.yaml proxyless.target_ms=0.8\n"
-      "  hwnas search configs/amc-fmnist.yaml amc.source_run=1 amc.flops_ratio=0.5");
+      "  hwnas search configs/amc-fmnist.yaml amc.source_run=1 amc.flops_ratio=0.5\n"
+      "  hwnas search configs/haq-fmnist.yaml haq.source_run=1 haq.budget_bits=4");
   AddConfigArguments(*cmd, args.get(), "proxyless.epochs=1");
   // CLI11 takes a subcommand's name for a positional while a required positional is missing,
   // so CONFIG is checked here rather than marked required.

@@ -28,6 +28,7 @@ constexpr StrategyInfo kStrategies[] = {
     {"train", true},
     {"proxyless", false, true},
     {"amc", false},  // prunes `net` (with amc.weights) or amc.source_run's network
+    {"haq", false},  // quantizes `net` (with haq.weights) or haq.source_run's network
 };
 
 const std::vector<std::pair<std::string, DatasetKind>>& DatasetNames() {
@@ -227,6 +228,46 @@ Schema<AmcOptions> AmcSchema() {
   return s;
 }
 
+Schema<HaqOptions> HaqSchema() {
+  using O = HaqOptions;
+  Schema<O> s;
+  s.String("source_run", &O::source_run, StringRule::kAny,
+           "id or name of a finished run whose final network and weights are quantized (instead "
+           "of `net` with haq.weights)");
+  s.String("weights", &O::weights, StringRule::kAny,
+           "weights file of `net`; a relative path is relative to the config file's directory");
+  s.Enum("cost", &O::cost, {{"latency", HaqCost::kLatency}, {"size", HaqCost::kSize}},
+         "what the budget counts: latency = cost on `device` (a model device such as "
+         "bitserial-bismo, or an imported HAQ [layers, 8, 8] table); size = model size in bits");
+  s.Real("budget_ratio", &O::budget_ratio, RealRange::OpenClosed(0, 1),
+         "budget as a share of the all-8-bit network's cost (when budget_bits is 0)");
+  s.Integer("budget_bits", &O::budget_bits, IntRange::Between(0, 8),
+            "> 0: the budget is the cost of uniform wNaN (first and last operators as pinned)");
+  s.Integer("min_bits", &O::min_bits, IntRange::Between(1, 8), "fewest bits of a weight or input");
+  s.Integer("max_bits", &O::max_bits, IntRange::Between(1, 8), "most bits of a weight or input");
+  s.Bool("pin_first_last", &O::pin_first_last,
+         "keep the first and last quantizable operators at 8 bits");
+  s.Integer("episodes", &O::episodes, IntRange::Between(1, 1000000),
+            "episodes of the search, the agent's warm-up episodes included");
+  s.Real("reward_scale", &O::reward_scale, RealRange::OpenClosed(0, 1000),
+         "lambda of the reward lambda x (quantized - full-precision held-out accuracy)");
+  s.Integer("calibration_images", &O::calibration_images, IntRange::Between(1, 100000),
+            "training images the activation clipping thresholds are calibrated on");
+  s.Integer("eval_images", &O::eval_images, IntRange::AtLeast(0),
+            "held-out images that score an episode; 0 = all");
+  s.Integer("episode_finetune_batches", &O::episode_finetune_batches, IntRange::Between(0, 10000),
+            "training batches (of 512) of fine-tuning inside each episode; 0 = none");
+  s.Integer("finetune_epochs", &O::finetune_epochs, IntRange::Between(0, 10000),
+            "fine-tuning epochs of the best policy's network (straight-through estimator)");
+  s.Real("finetune_learning_rate", &O::finetune_learning_rate, RealRange::OpenClosed(0, 10),
+         "initial SGD learning rate of the fine-tuning (cosine decay; momentum etc. from train)");
+  s.Bool("compare_uniform", &O::compare_uniform,
+         "also fine-tune uniform budget_bits (else 4) bits the same way and store it as a "
+         "baseline");
+  s.Section("agent", &O::agent, DdpgSchema(), "the DDPG agent (defaults: HAQ's)");
+  return s;
+}
+
 Schema<Config> ConfigSchema() {
   using O = Config;
   Schema<O> s;
@@ -236,7 +277,8 @@ Schema<Config> ConfigSchema() {
   s.Choice("strategy", &O::strategy, StrategyNames(),
            "what to run: train = train the network given by `net`; proxyless = ProxylessNAS "
            "search of `space`, then train the derived network; amc = prune a trained network's "
-           "channels with AMC, then fine-tune it",
+           "channels with AMC, then fine-tune it; haq = choose a trained network's bit widths "
+           "with HAQ, then fine-tune it",
            Presence::kRequired);
   s.Integer("seed", &O::seed, IntRange::AtLeast(0), "seeds every random number generator");
   s.Integer("threads", &O::threads, IntRange::Between(1, 256),
@@ -255,6 +297,7 @@ Schema<Config> ConfigSchema() {
   s.Section("proxyless", &O::proxyless, ProxylessSchema(),
             "ProxylessNAS search (strategy proxyless)");
   s.Section("amc", &O::amc, AmcSchema(), "AMC channel pruning (strategy amc)");
+  s.Section("haq", &O::haq, HaqSchema(), "HAQ mixed-precision quantization (strategy haq)");
   return s;
 }
 
@@ -267,33 +310,64 @@ const StrategyInfo* FindStrategy(const std::string& name) {
   return nullptr;
 }
 
-// AMC prunes either `net` with amc.weights or the network of amc.source_run; its budget needs
-// its value, and the agent must have episodes left after its warm-up.
+// AMC and HAQ compress either `net` with SECTION.weights or the network of SECTION.source_run.
+void CheckCompressionSource(const yaml::Mapping& root, const Config& config,
+                            const std::string& section_name, const std::string& source_run,
+                            const std::string& weights) {
+  const yaml::Mapping section = root.Section(section_name);
+  const std::string weights_key = section_name + ".weights";
+  const bool from_run = !source_run.empty();
+  const bool from_file = !config.net.empty() || !weights.empty();
+  if (from_run && from_file)
+    section.ReportError("source_run", "given together with net/" + weights_key +
+                                          " (expected either a run or a NetSpec file with its "
+                                          "weights)");
+  if (!from_run && !from_file)
+    section.ReportError("source_run",
+                        "missing (expected the id or name of a finished run, or "
+                        "`net` with " +
+                            weights_key + ": the trained network to " +
+                            (section_name == "amc" ? "prune" : "quantize") + ")");
+  if (!from_run && !config.net.empty() && weights.empty())
+    section.ReportError("weights", "missing (expected the weights file of `net`)");
+  if (!from_run && config.net.empty() && !weights.empty())
+    root.ReportError("net",
+                     "missing (expected the NetSpec YAML file " + weights_key + " belongs to)");
+}
+
+// The agent must have episodes left after its warm-up.
+void CheckEpisodes(const yaml::Mapping& section, const std::string& name, int64_t episodes,
+                   const DdpgOptions& agent) {
+  if (agent.warmup_episodes >= episodes)
+    section.ReportError(
+        "episodes", "got " + std::to_string(episodes) +
+                        ", not more than the agent's warm-up (expected more than " + name +
+                        ".agent.warmup_episodes = " + std::to_string(agent.warmup_episodes) + ")");
+}
+
 void CheckAmcKeys(const yaml::Mapping& root, const Config& config) {
   const AmcOptions& a = config.amc;
   const yaml::Mapping section = root.Section("amc");
-  const bool from_run = !a.source_run.empty();
-  const bool from_file = !config.net.empty() || !a.weights.empty();
-  if (from_run && from_file)
-    section.ReportError("source_run",
-                        "given together with net/amc.weights (expected either a run or a "
-                        "NetSpec file with its weights)");
-  if (!from_run && !from_file)
-    section.ReportError("source_run",
-                        "missing (expected the id or name of a finished run, or `net` with "
-                        "amc.weights: the trained network to prune)");
-  if (!from_run && !config.net.empty() && a.weights.empty())
-    section.ReportError("weights", "missing (expected the weights file of `net`)");
-  if (!from_run && config.net.empty() && !a.weights.empty())
-    root.ReportError("net", "missing (expected the NetSpec YAML file amc.weights belongs to)");
+  CheckCompressionSource(root, config, "amc", a.source_run, a.weights);
   if (a.target_kind == AmcTarget::kLatency && a.target_ms <= 0)
     section.ReportError("target_ms",
                         "required with target_kind latency (expected a latency budget in ms, > 0)");
-  if (a.agent.warmup_episodes >= a.episodes)
-    section.ReportError("episodes", "got " + std::to_string(a.episodes) +
-                                        ", not more than the agent's warm-up (expected more than "
-                                        "amc.agent.warmup_episodes = " +
-                                        std::to_string(a.agent.warmup_episodes) + ")");
+  CheckEpisodes(section, "amc", a.episodes, a.agent);
+}
+
+void CheckHaqKeys(const yaml::Mapping& root, const Config& config) {
+  const HaqOptions& h = config.haq;
+  const yaml::Mapping section = root.Section("haq");
+  CheckCompressionSource(root, config, "haq", h.source_run, h.weights);
+  if (h.min_bits > h.max_bits)
+    section.ReportError("min_bits", "above haq.max_bits (got " + std::to_string(h.min_bits) +
+                                        " > " + std::to_string(h.max_bits) + ")");
+  if (h.budget_bits > 0 && (h.budget_bits < h.min_bits || h.budget_bits > h.max_bits))
+    section.ReportError("budget_bits", "outside haq.min_bits..haq.max_bits (got " +
+                                           std::to_string(h.budget_bits) + "; expected " +
+                                           std::to_string(h.min_bits) + ".." +
+                                           std::to_string(h.max_bits) + ", or 0)");
+  CheckEpisodes(section, "haq", h.episodes, h.agent);
 }
 
 // Rules that involve more than one key.
@@ -323,6 +397,7 @@ void CheckAcrossKeys(const yaml::Mapping& root, const Config& config) {
                           "in million multiply-accumulates, > 0)");
   }
   if (config.strategy == "amc") CheckAmcKeys(root, config);
+  if (config.strategy == "haq") CheckHaqKeys(root, config);
 }
 
 // A space that names an existing file next to the config is that file; anything else stays as
@@ -351,6 +426,7 @@ void ResolvePaths(Config* config) {
   if (config->name.empty()) config->name = fs::path(config->source_path).stem().string();
   ResolveSpace(config);
   config->amc.weights = ResolveBesideConfig(*config, config->amc.weights);
+  config->haq.weights = ResolveBesideConfig(*config, config->haq.weights);
   config->net = ResolveBesideConfig(*config, config->net);
 }
 

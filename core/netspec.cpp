@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <set>
 
 #include "core/errors.h"
@@ -26,6 +27,14 @@ void ValidateLayerNumbers(const LayerSpec& l, const std::string& source) {
     Fail(source, l, "stride must be in 1..4 (got " + std::to_string(l.stride) + ")");
   if (l.weight_bits < 1 || l.weight_bits > 32 || l.activation_bits < 1 || l.activation_bits > 32)
     Fail(source, l, "bits must be in 1..32");
+  const size_t ops = QuantOpNames(l).size();
+  if (!l.op_bits.empty() && l.op_bits.size() != ops)
+    Fail(source, l,
+         "op_bits has " + std::to_string(l.op_bits.size()) + " entries but the layer has " +
+             std::to_string(ops) + " quantizable operators");
+  for (const OpBits& b : l.op_bits)
+    if (b.weight < 1 || b.weight > 32 || b.activation < 1 || b.activation > 32)
+      Fail(source, l, "op_bits must be in 1..32 (got " + FormatBitPolicy({b}) + ")");
   if (l.kind == LayerKind::kMBConv && l.mid_channels < 1)
     Fail(source, l, "mid_channels must be >= 1 (got " + std::to_string(l.mid_channels) + ")");
   if (l.skip && (l.kind != LayerKind::kMBConv || l.stride != 1 || l.in_channels != l.out_channels))
@@ -44,6 +53,96 @@ const char* LayerKindName(LayerKind kind) {
       return "logits";
   }
   return "?";
+}
+
+OpBits LayerSpec::bits(size_t op) const {
+  if (op < op_bits.size()) return op_bits[op];
+  return {weight_bits, activation_bits};
+}
+
+std::vector<std::string> QuantOpNames(const LayerSpec& l) {
+  switch (l.kind) {
+    case LayerKind::kConv:
+      return {"conv"};
+    case LayerKind::kMBConv:
+      if (l.mid_channels != l.in_channels) return {"expand", "depthwise", "project"};
+      return {"depthwise", "project"};
+    case LayerKind::kLogits:
+      return {"logits"};
+  }
+  return {};
+}
+
+std::vector<double> QuantOpWeights(const LayerSpec& l) {
+  const double k2 = static_cast<double>(l.kernel) * l.kernel;
+  const double in = static_cast<double>(l.in_channels), out = static_cast<double>(l.out_channels);
+  const double mid = static_cast<double>(l.mid_channels);
+  switch (l.kind) {
+    case LayerKind::kConv:
+      return {k2 * in * out};
+    case LayerKind::kMBConv:
+      if (l.mid_channels != l.in_channels) return {in * mid, k2 * mid, mid * out};
+      return {k2 * mid, mid * out};
+    case LayerKind::kLogits:
+      return {in * out};
+  }
+  return {};
+}
+
+std::vector<OpBits> ParseBitPolicy(const std::string& text, int max_bits) {
+  std::vector<OpBits> bits;
+  size_t at = 0;
+  while ((at = text.find_first_not_of(" \t\n,", at)) != std::string::npos) {
+    const size_t end = text.find_first_of(" \t\n,", at);
+    const std::string token = text.substr(at, end == std::string::npos ? end : end - at);
+    at = end;
+    int w = 0, a = 0;
+    char extra = 0;
+    if (std::sscanf(token.c_str(), "w%da%d%c", &w, &a, &extra) != 2 || w < 1 || a < 1 ||
+        w > max_bits || a > max_bits)
+      throw DataError("bit policy: operator " + std::to_string(bits.size() + 1) + " is '" + token +
+                      "' (expected wWaA with W and A in [1, " + std::to_string(max_bits) +
+                      "], e.g. w8a8)");
+    bits.push_back({w, a});
+  }
+  return bits;
+}
+
+std::string FormatBitPolicy(const std::vector<OpBits>& bits) {
+  std::string text;
+  for (const OpBits& b : bits)
+    text += (text.empty() ? "" : " ") + std::string("w") + std::to_string(b.weight) + "a" +
+            std::to_string(b.activation);
+  return text;
+}
+
+size_t QuantOpCount(const NetSpec& net) {
+  size_t count = 0;
+  for (const LayerSpec& l : net.layers) count += QuantOpNames(l).size();
+  return count;
+}
+
+NetSpec ApplyBitPolicy(const NetSpec& net, const std::vector<OpBits>& bits) {
+  if (bits.size() != QuantOpCount(net))
+    throw DataError("a bit policy for network '" + net.name + "' needs " +
+                    std::to_string(QuantOpCount(net)) + " operators (one wWaA each); got " +
+                    std::to_string(bits.size()));
+  NetSpec out = net;
+  size_t next = 0;
+  for (LayerSpec& l : out.layers) {
+    const size_t ops = QuantOpNames(l).size();
+    l.op_bits.assign(bits.begin() + next, bits.begin() + next + ops);
+    next += ops;
+  }
+  ValidateNetSpec(out, "network '" + net.name + "' with a bit policy");
+  return out;
+}
+
+std::vector<OpBits> BitPolicyOf(const NetSpec& net) {
+  std::vector<OpBits> bits;
+  for (const LayerSpec& l : net.layers)
+    for (size_t op = 0; op < QuantOpNames(l).size(); ++op) bits.push_back(l.bits(op));
+  return bits;
 }
 
 int64_t LayerSpec::output_size() const {
@@ -141,8 +240,9 @@ double NetParams(const NetSpec& net) {
 double NetSizeBits(const NetSpec& net) {
   double bits = 0;
   for (const auto& l : net.layers) {
-    auto [weights, extras] = LayerWeightsAndExtras(l);
-    bits += weights * l.weight_bits + extras * 32.0;
+    const std::vector<double> weights = QuantOpWeights(l);
+    for (size_t op = 0; op < weights.size(); ++op) bits += weights[op] * l.bits(op).weight;
+    bits += LayerWeightsAndExtras(l).second * 32.0;
   }
   return bits;
 }
@@ -186,6 +286,7 @@ std::string NetSpecToJson(const NetSpec& net) {
                       {"skip", l.skip},
                       {"weight_bits", l.weight_bits},
                       {"activation_bits", l.activation_bits}});
+    if (!l.op_bits.empty()) layers.back()["op_bits"] = FormatBitPolicy(l.op_bits);
   }
   json j = {{"name", net.name},
             {"input_channels", net.input_channels},
@@ -222,6 +323,7 @@ NetSpec NetSpecFromJson(const std::string& text, const std::string& source) {
       l.skip = jl.value("skip", false);
       l.weight_bits = jl.value("weight_bits", 32);
       l.activation_bits = jl.value("activation_bits", 32);
+      if (jl.contains("op_bits")) l.op_bits = ParseBitPolicy(jl.at("op_bits").get<std::string>());
       net.layers.push_back(l);
     }
     ValidateNetSpec(net, source);

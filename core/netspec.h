@@ -17,6 +17,17 @@ enum class LayerKind {
 
 const char* LayerKindName(LayerKind kind);
 
+// Bit widths of one quantizable operator (a convolution or the classifier): its weights and the
+// activations it reads. 32 = not quantized.
+struct OpBits {
+  int weight = 32;
+  int activation = 32;
+  bool operator==(const OpBits& o) const {
+    return weight == o.weight && activation == o.activation;
+  }
+  bool operator!=(const OpBits& o) const { return !(*this == o); }
+};
+
 struct LayerSpec {
   LayerKind kind = LayerKind::kConv;
   std::string name;  // unique within the net, e.g. "stem", "stage2.block1", "classifier"
@@ -29,7 +40,12 @@ struct LayerSpec {
   bool skip = false;       // kMBConv only: identity shortcut (needs stride 1, in == out)
   int weight_bits = 32;
   int activation_bits = 32;
+  // Per quantizable operator, in QuantOpNames order, for mixed precision inside a block (HAQ);
+  // empty = weight_bits / activation_bits for every operator of the layer.
+  std::vector<OpBits> op_bits = {};
 
+  // The bits of quantizable operator `op` (an index into QuantOpNames).
+  OpBits bits(size_t op) const;
   int64_t output_size() const;  // spatial size after the stride ("same" padding)
   // Channels after expansion divided by input channels, when it is a whole number; else 0.
   int64_t expand_ratio() const;
@@ -43,6 +59,26 @@ struct NetSpec {
   std::vector<LayerSpec> layers;
 };
 
+// The quantizable operators of a layer in forward order: "conv"; "expand" (when mid != in),
+// "depthwise", "project"; "logits" (the classifier).
+std::vector<std::string> QuantOpNames(const LayerSpec& layer);
+// Weight elements of each quantizable operator, in QuantOpNames order.
+std::vector<double> QuantOpWeights(const LayerSpec& layer);
+
+// A bit policy as text, one "wWaA" per quantizable operator separated by spaces ("w8a8 w4a6");
+// ParseBitPolicy throws DataError naming the token and what is accepted (bits in [1, 8] for
+// `max_bits` 8).
+std::vector<OpBits> ParseBitPolicy(const std::string& text, int max_bits = 32);
+std::string FormatBitPolicy(const std::vector<OpBits>& bits);
+
+// Quantizable operators of the whole network (the sum of QuantOpNames over its layers).
+size_t QuantOpCount(const NetSpec& net);
+// `net` with bits[i] for its quantizable operator i, in forward order (per-operator op_bits of
+// every layer). DataError when the policy has the wrong length, naming both counts.
+NetSpec ApplyBitPolicy(const NetSpec& net, const std::vector<OpBits>& bits);
+// The bits of every quantizable operator, in forward order.
+std::vector<OpBits> BitPolicyOf(const NetSpec& net);
+
 // Checks shapes chain from layer to layer and every number is in range; throws DataError
 // naming the layer and the value otherwise. `source` names the file or origin in messages.
 void ValidateNetSpec(const NetSpec& net, const std::string& source);
@@ -54,7 +90,8 @@ double NetFlops(const NetSpec& net);
 // Trainable parameters, counting batch-norm scale and shift.
 double LayerParams(const LayerSpec& layer);
 double NetParams(const NetSpec& net);
-// Model size: convolution/linear weights at weight_bits, biases and batch-norm at 32 bits.
+// Model size: convolution/linear weights at their operator's weight bits, biases and batch-norm
+// at 32 bits.
 double NetSizeBits(const NetSpec& net);
 
 // A short stable string, one token per layer: "conv3s2x16 k3e6x24 k5m40x24 logits10".

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "core/errors.h"
 #include "core/yaml_reader.h"
 
 namespace hwnas {
@@ -63,6 +64,18 @@ LayerSpec ReadLayer(const yaml::Mapping& m, size_t index, const Cursor& in, int6
   l.weight_bits = static_cast<int>(m.Integer("weight_bits", IntRange::Between(1, 32)).value_or(32));
   l.activation_bits =
       static_cast<int>(m.Integer("activation_bits", IntRange::Between(1, 32)).value_or(32));
+  if (auto policy = m.String("op_bits")) {
+    try {
+      l.op_bits = ParseBitPolicy(*policy);
+    } catch (const DataError& e) {
+      m.ReportError("op_bits", e.what());
+    }
+    const size_t ops = QuantOpNames(l).size();
+    if (!l.op_bits.empty() && l.op_bits.size() != ops)
+      m.ReportError("op_bits", "got " + std::to_string(l.op_bits.size()) + " operators; expected " +
+                                   std::to_string(ops) + " (" + std::to_string(ops) +
+                                   " quantizable operators in this layer)");
+  }
   CheckSkip(m, l);
   return l;
 }

@@ -121,6 +121,40 @@ struct AmcOptions {
   DdpgOptions agent;
 };
 
+// HAQ's agent (rl_quantize.py): AMC's but warm-up 20, noise decay 0.99, replay 128 per step.
+inline DdpgOptions HaqAgentDefaults() {
+  DdpgOptions o;
+  o.replay_per_step = 128;
+  o.warmup_episodes = 20;
+  o.sigma_decay = 0.99;
+  return o;
+}
+
+// HAQ mixed precision (Wang et al., 2019) of a trained network: a weight and an activation bit
+// width per quantizable operator under a latency, energy or model-size budget. The network is
+// `net` with `haq.weights`, or the final network of run `haq.source_run`.
+enum class HaqCost { kLatency, kSize };
+
+struct HaqOptions {
+  std::string source_run;            // id or name of a finished run
+  std::string weights;               // weights file of `net` (instead of source_run)
+  HaqCost cost = HaqCost::kLatency;  // latency (or energy): from `device`; size: model bits
+  double budget_ratio = 0.6;         // of the all-8-bit cost (when budget_bits is 0)
+  int64_t budget_bits = 0;           // > 0: the budget is the cost of uniform wNaN
+  int64_t min_bits = 2;
+  int64_t max_bits = 8;
+  bool pin_first_last = true;            // first and last operators at 8 bits
+  int64_t episodes = 300;                // including the agent's warm-up
+  double reward_scale = 0.1;             // lambda of lambda x (quantized - full-precision accuracy)
+  int64_t calibration_images = 256;      // activation clips are calibrated on these
+  int64_t eval_images = 2000;            // held-out images that score an episode; 0 = all
+  int64_t episode_finetune_batches = 0;  // short fine-tuning per episode (training batches)
+  int64_t finetune_epochs = 1;
+  double finetune_learning_rate = 0.005;
+  bool compare_uniform = false;  // also fine-tune uniform budget_bits (or 4) bits and report
+  DdpgOptions agent = HaqAgentDefaults();
+};
+
 // One resolved configuration: a file plus its overrides, validated.
 struct Config {
   std::string source_path;  // the YAML file it came from
@@ -135,6 +169,7 @@ struct Config {
   TrainOptions train;
   ProxylessOptions proxyless;
   AmcOptions amc;
+  HaqOptions haq;
 };
 
 }  // namespace hwnas

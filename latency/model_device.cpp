@@ -164,7 +164,7 @@ std::unique_ptr<ModelDevice> ReadDevice(yaml::Document& doc) {
 
 // ---- Work per operator --------------------------------------------------------------------------
 
-std::vector<OpWork> LayerWork(const LayerSpec& l) {
+static std::vector<OpWork> LayerOps(const LayerSpec& l) {
   const double in_area = static_cast<double>(l.input_size) * l.input_size;
   const double out_area = static_cast<double>(l.output_size()) * l.output_size();
   const double k2 = static_cast<double>(l.kernel) * l.kernel;
@@ -190,6 +190,12 @@ std::vector<OpWork> LayerWork(const LayerSpec& l) {
       return {{"logits", cin * cout, cin * cout, in_area * cin, cout}};
   }
   return {};
+}
+
+std::vector<OpWork> LayerWork(const LayerSpec& l) {
+  std::vector<OpWork> ops = LayerOps(l);
+  for (size_t i = 0; i < ops.size(); ++i) ops[i].bits = l.bits(i);
+  return ops;
 }
 
 // ---- ModelDevice --------------------------------------------------------------------------------
@@ -238,9 +244,9 @@ std::string RooflineDevice::properties_json() const {
 
 double RooflineDevice::OpCostMs(const OpWork& op, const LayerSpec& layer) const {
   const double weight_bytes =
-      layer.weight_bits == 32 ? params_.bytes_per_element : layer.weight_bits / 8.0;
+      op.bits.weight == 32 ? params_.bytes_per_element : op.bits.weight / 8.0;
   const double activation_bytes =
-      layer.activation_bits == 32 ? params_.bytes_per_element : layer.activation_bits / 8.0;
+      op.bits.activation == 32 ? params_.bytes_per_element : op.bits.activation / 8.0;
   const double bytes = op.weights * weight_bytes + (op.inputs + op.outputs) * activation_bytes;
   // GFLOP/s and GB/s are 1e6 FLOPs and bytes per millisecond.
   const double compute_ms = 2.0 * op.macs / (params_.peak_gflops * 1e6);
@@ -277,8 +283,8 @@ std::string BitSerialDevice::properties_json() const {
 
 double BitSerialDevice::OpCostMs(const OpWork& op, const LayerSpec& layer) const {
   const double batch = static_cast<double>(params_.batch);
-  const double w_bits = layer.weight_bits;
-  const double a_bits = layer.activation_bits;
+  const double w_bits = op.bits.weight;
+  const double a_bits = op.bits.activation;
   const double binary_ops_per_cycle =
       static_cast<double>(params_.pe_rows) * params_.pe_cols * params_.dot_product_bits;
   const double cycles = op.macs * batch * w_bits * a_bits / binary_ops_per_cycle;

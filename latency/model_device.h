@@ -31,6 +31,7 @@ struct OpWork {
   double weights = 0;  // weight elements
   double inputs = 0;   // activation elements read
   double outputs = 0;  // activation elements written
+  OpBits bits = {};    // the operator's weight and activation bits (LayerSpec::bits)
 };
 std::vector<OpWork> LayerWork(const LayerSpec& layer);
 
@@ -47,7 +48,7 @@ class ModelDevice : public Device {
   LatencyStats MeasureNetwork(const NetSpec& net) override;
 
   virtual std::string kind_name() const = 0;  // "roofline", "bitserial"
-  // Milliseconds of one operator of `layer` (whose bit widths it may use).
+  // Milliseconds of one operator of `layer` (op.bits are its bit widths).
   virtual double OpCostMs(const OpWork& op, const LayerSpec& layer) const = 0;
   double LayerCostMs(const LayerSpec& layer) const;  // sum over LayerWork(layer)
   // Sum over layers plus per_network_overhead_ms.

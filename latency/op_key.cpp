@@ -18,17 +18,18 @@ struct Slot {
 // Field order of each op: optional slots may be left out, nothing may be reordered, so every
 // key has exactly one spelling and FormatOpKey reproduces it.
 const std::vector<Slot>& SlotsOf(const std::string& op) {
-  static const std::vector<Slot> kConv = {{{"input"}, true},
-                                          {{"output"}, true},
-                                          {{"kernel"}, false},
-                                          {{"wbits"}, false},
-                                          {{"abits"}, false}};
-  static const std::vector<Slot> kPlain = {
-      {{"input"}, true}, {{"output"}, true}, {{"wbits"}, false}, {{"abits"}, false}};
+  static const std::vector<Slot> kConv = {{{"input"}, true},   {{"output"}, true},
+                                          {{"kernel"}, false}, {{"wbits"}, false},
+                                          {{"abits"}, false},  {{"bits"}, false}};
+  static const std::vector<Slot> kPlain = {{{"input"}, true},
+                                           {{"output"}, true},
+                                           {{"wbits"}, false},
+                                           {{"abits"}, false},
+                                           {{"bits"}, false}};
   static const std::vector<Slot> kMBConv = {
       {{"input"}, true},  {{"output"}, true}, {{"expand", "mid"}, true}, {{"kernel"}, true},
       {{"stride"}, true}, {{"idskip"}, true}, {{"se"}, false},           {{"hs"}, false},
-      {{"wbits"}, false}, {{"abits"}, false}};
+      {{"wbits"}, false}, {{"abits"}, false}, {{"bits"}, false}};
   if (op == "Conv") return kConv;
   if (op == "expanded_conv") return kMBConv;
   return kPlain;
@@ -93,11 +94,29 @@ bool SetFlag(const std::string& text, std::optional<bool>* field) {
   return true;
 }
 
+std::string FormatOpBits(const std::vector<OpBits>& bits) {
+  std::string text = FormatBitPolicy(bits);
+  std::replace(text.begin(), text.end(), ' ', '.');
+  return text;
+}
+
 bool SetBits(const std::string& text, std::optional<int>* field) {
   int64_t value = 0;
   if (!ParseCount(text, &value) || value < 1 || value > 32) return false;
   *field = static_cast<int>(value);
   return true;
+}
+
+// Per-operator bits "w8a8.w4a6.w4a4".
+bool SetOpBits(const std::string& text, std::vector<OpBits>* field) {
+  std::string spaced = text;
+  std::replace(spaced.begin(), spaced.end(), '.', ' ');
+  try {
+    *field = ParseBitPolicy(spaced);
+  } catch (const DataError&) {
+    return false;
+  }
+  return !field->empty() && FormatOpBits(*field) == text;
 }
 
 // Stores one field's value; returns what the value should have been when it is invalid.
@@ -120,6 +139,8 @@ std::string SetField(const std::string& name, const std::string& value, ParsedKe
   if (name == "se") return SetFlag(value, &key->se) ? "" : "0 or 1";
   if (name == "hs") return SetFlag(value, &key->hs) ? "" : "0 or 1";
   if (name == "wbits") return SetBits(value, &key->weight_bits) ? "" : "an integer in [1, 32]";
+  if (name == "bits")
+    return SetOpBits(value, &key->op_bits) ? "" : "wWaA per operator, joined by '.'";
   return SetBits(value, &key->activation_bits) ? "" : "an integer in [1, 32]";
 }
 
@@ -213,6 +234,10 @@ std::string CheckConsistency(const ParsedKey& k) {
   if (k.weight_bits && *k.weight_bits == 32 && *k.activation_bits == 32) {
     return "32-bit layers carry no wbits/abits";
   }
+  if (!k.op_bits.empty() && k.weight_bits) return "bits replaces wbits/abits";
+  if (!k.op_bits.empty() && std::all_of(k.op_bits.begin(), k.op_bits.end(),
+                                        [&](const OpBits& b) { return b == k.op_bits[0]; }))
+    return "equal bits for every operator are written as wbits/abits";
   if (k.op == "Conv" && k.kernel && (*k.kernel == 3 || *k.kernel == 1)) {
     return "kernel " + std::to_string(*k.kernel) + " is written as " +
            (*k.kernel == 3 ? "plain 'Conv'" : "'Conv_1'") + " without a kernel field";
@@ -224,6 +249,15 @@ std::string CheckConsistency(const ParsedKey& k) {
 std::string BitsSuffix(int weight_bits, int activation_bits) {
   if (weight_bits == 32 && activation_bits == 32) return "";
   return "-wbits:" + std::to_string(weight_bits) + "-abits:" + std::to_string(activation_bits);
+}
+
+// A layer's bits: one pair for all its operators (wbits/abits), or one per operator (bits).
+std::string LayerBitsSuffix(const LayerSpec& l) {
+  if (l.op_bits.empty()) return BitsSuffix(l.weight_bits, l.activation_bits);
+  const bool uniform = std::all_of(l.op_bits.begin(), l.op_bits.end(),
+                                   [&](const OpBits& b) { return b == l.op_bits[0]; });
+  if (uniform) return BitsSuffix(l.op_bits[0].weight, l.op_bits[0].activation);
+  return "-bits:" + FormatOpBits(l.op_bits);
 }
 
 std::string FormatMBConvFields(const ParsedKey& k) {
@@ -284,6 +318,7 @@ std::string FormatOpKey(const ParsedKey& k) {
     text += "-kernel:" + std::to_string(*k.kernel);
   }
   if (k.weight_bits && k.activation_bits) text += BitsSuffix(*k.weight_bits, *k.activation_bits);
+  if (!k.op_bits.empty()) text += "-bits:" + FormatOpBits(k.op_bits);
   return text;
 }
 
@@ -313,7 +348,7 @@ std::string OpKey(const LayerSpec& l) {
       k.classes = l.out_channels;
       break;
   }
-  return FormatOpKey(k) + BitsSuffix(l.weight_bits, l.activation_bits);
+  return FormatOpKey(k) + LayerBitsSuffix(l);
 }
 
 std::vector<std::string> NetOpKeys(const NetSpec& net) {

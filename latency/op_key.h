@@ -38,6 +38,7 @@ struct ParsedKey {
   std::optional<bool> hs;          // expanded_conv, OFA: h-swish
   std::optional<int> weight_bits;  // hwnas: present (with activation_bits) unless 32-bit
   std::optional<int> activation_bits;
+  std::vector<OpBits> op_bits;  // hwnas: per-operator bits (-bits:w8a8.w4a6), instead of w/abits
 
   // OFA keys carry se/hs, and there `expand` is the mid-channel count, not a ratio.
   bool ofa_dialect() const { return se.has_value() || hs.has_value(); }
@@ -52,7 +53,8 @@ struct ParsedKey {
 //             E = mid / in when mid is a multiple of in (1: no expand conv), else -mid:M in place
 //             of -expand:E
 //   logits:   Logits-input:HxWxC-output:N
-// and -wbits:W-abits:A appended when either bit width is not 32.
+// and -wbits:W-abits:A appended when either bit width is not 32, or -bits:wWaA.wWaA... with one
+// pair per quantizable operator when they differ within the layer (QuantOpNames order).
 std::string OpKey(const LayerSpec& layer);
 // One key per layer, in layer order (keys repeat when layers are equal).
 std::vector<std::string> NetOpKeys(const NetSpec& net);

@@ -14,6 +14,7 @@
 #include "core/atomic_file.h"
 #include "core/errors.h"
 #include "core/yaml_reader.h"
+#include "latency/haq_table.h"
 #include "latency/op_key.h"
 
 namespace hwnas::latency {
@@ -32,7 +33,8 @@ bool IsUnknownOrNonNegative(double value) {
 std::string CheckedKeyAndStats(const std::string& key, const LatencyStats& stats) {
   std::string error;
   ParsedKey parsed;
-  if (!TryParseOpKey(key, &parsed, &error)) return "malformed op key '" + key + "': " + error;
+  if (!IsHaqLayerKey(key) && !TryParseOpKey(key, &parsed, &error))
+    return "malformed op key '" + key + "': " + error;
   error = ValidateStats(stats);
   if (!error.empty()) return "latency entry '" + key + "': " + error;
   return "";

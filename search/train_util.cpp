@@ -47,6 +47,36 @@ torch::Tensor TrainingLoss(const torch::Tensor& logits, const torch::Tensor& lab
           config.train.label_smoothing));
 }
 
+std::vector<std::pair<torch::Tensor, torch::Tensor>> CollectBatches(const Dataset& data,
+                                                                    int64_t limit,
+                                                                    const Config& config,
+                                                                    bool channels_last) {
+  std::vector<int64_t> indices(limit > 0 ? std::min(limit, data.size()) : data.size());
+  for (size_t i = 0; i < indices.size(); ++i) indices[i] = static_cast<int64_t>(i);
+  const Dataset part = Subset(data, indices, data.name);
+  Config eval = config;
+  eval.data.batch_size = 512;  // inference only: larger batches are faster
+  BatchPipeline pipeline(part, PipelineOptions(eval, /*training=*/false));
+  pipeline.StartEpoch(0);
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> batches;
+  // ImagesTensor may view the batch's own buffer, which the next batch replaces: keep a copy.
+  while (auto batch = pipeline.Next())
+    batches.emplace_back(ImagesTensor(*batch, part, channels_last).clone(), LabelsTensor(*batch));
+  return batches;
+}
+
+double BatchesAccuracy(supernet::Network& model,
+                       const std::vector<std::pair<torch::Tensor, torch::Tensor>>& batches) {
+  model->eval();
+  torch::NoGradGuard no_grad;
+  int64_t correct = 0, total = 0;
+  for (const auto& [images, labels] : batches) {
+    correct += model->forward(images).argmax(1).eq(labels).sum().item<int64_t>();
+    total += labels.size(0);
+  }
+  return total > 0 ? static_cast<double>(correct) / total : 0;
+}
+
 void LoadNetworkWeights(supernet::Network& model, const std::string& path) {
   const std::string what =
       "cannot load weights " + path + " for network " + ArchString(model->spec());

@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/atomic_file.h"
 #include "core/batch_pipeline.h"
@@ -49,6 +51,16 @@ void SaveModule(const Module& module, const std::string& path, const std::string
 // file holds, so they go into a scratch network first and are copied over only when every
 // tensor has the shape model's NetSpec gives it; DataError naming the file or the tensor.
 void LoadNetworkWeights(supernet::Network& model, const std::string& path);
+
+// The first `limit` images of `data` (0 = all), normalised, in file order, as (images, labels)
+// batches of up to 512 that outlive the pipeline: for scoring many networks on the same images.
+std::vector<std::pair<torch::Tensor, torch::Tensor>> CollectBatches(const Dataset& data,
+                                                                    int64_t limit,
+                                                                    const Config& config,
+                                                                    bool channels_last);
+// Top-1 accuracy of `model` on collected batches, in eval mode, without gradients.
+double BatchesAccuracy(supernet::Network& model,
+                       const std::vector<std::pair<torch::Tensor, torch::Tensor>>& batches);
 
 // Top-1 accuracy of `model` (any module holder with forward(images)) on `data`, in eval mode.
 template <typename Model>

@@ -169,7 +169,7 @@ TrainResult Trainer::Run() {
   result.images_per_second = images / std::max(result.train_seconds, 1e-9);
   result.data_wait_fraction = wait_seconds / std::max(result.train_seconds, 1e-9);
   result.test_accuracy = Accuracy(model_, data_.test, config_);
-  result.latency_ms = MeasureLatencyMs();
+  if (context_.measure_latency) result.latency_ms = MeasureLatencyMs();
   result.weights_path = SaveWeights();
   return result;
 }
@@ -192,7 +192,7 @@ TrainResult TrainNetwork(const NetSpec& net, const Config& config, const DataSpl
   record.flops = NetFlops(net);
   record.params = NetParams(net);
   record.size_bits = NetSizeBits(net);
-  record.measured_latency_ms = result.latency_ms;
+  if (context.measure_latency) record.measured_latency_ms = result.latency_ms;
   record.latency_device = config.device.name;
   record.accuracy = result.test_accuracy;
   reporter.OnArchitecture(record);

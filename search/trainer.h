@@ -25,6 +25,9 @@ struct TrainContext {
   std::string initial_weights;
   // Set by a signal handler; checked between batches, then training throws Interrupted.
   const std::atomic<bool>* stop_requested = nullptr;
+  // Time the trained network end to end on this CPU (not for fake-quantized networks, whose
+  // float simulation says nothing about low-precision hardware).
+  bool measure_latency = true;
 };
 
 struct TrainResult {

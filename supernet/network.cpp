@@ -6,6 +6,8 @@
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 
+#include "supernet/fake_quant.h"
+
 namespace hwnas::supernet {
 namespace {
 
@@ -19,17 +21,31 @@ nn::Conv2d MakeConv(int64_t in, int64_t out, int64_t kernel, int64_t stride, int
                         .bias(false));
 }
 
-// k x k convolution, batch norm, ReLU6.
+// k x k convolution, batch norm, ReLU6; below 32 bits its input and weights are fake-quantized.
 class ConvBnActImpl : public nn::Module {
  public:
   ConvBnActImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t groups,
-                bool activation)
+                bool activation, OpBits bits = {})
       : conv_(register_module("conv", MakeConv(in, out, kernel, stride, groups))),
         bn_(register_module("bn", nn::BatchNorm2d(out))),
-        activation_(activation) {}
+        activation_(activation),
+        stride_(stride),
+        padding_(kernel / 2),
+        groups_(groups),
+        weight_bits_(bits.weight) {
+    if (bits.activation < 32)
+      quantizer_ = register_module("quant", ActivationQuantizer(bits.activation));
+  }
 
   torch::Tensor forward(torch::Tensor x) {
-    x = bn_(conv_(x));
+    if (quantizer_) x = quantizer_(x);
+    if (weight_bits_ < 32) {
+      x = torch::conv2d(x, FakeQuantWeight(conv_->weight, weight_bits_), {}, stride_, padding_, 1,
+                        groups_);
+    } else {
+      x = conv_(x);
+    }
+    x = bn_(x);
     return activation_ ? torch::hardtanh(x, 0.0, 6.0) : x;
   }
 
@@ -37,6 +53,9 @@ class ConvBnActImpl : public nn::Module {
   nn::Conv2d conv_;
   nn::BatchNorm2d bn_;
   bool activation_;
+  int64_t stride_, padding_, groups_;
+  int weight_bits_;
+  ActivationQuantizer quantizer_{nullptr};
 };
 TORCH_MODULE(ConvBnAct);
 
@@ -44,12 +63,15 @@ TORCH_MODULE(ConvBnAct);
 class MBConvImpl : public nn::Module {
  public:
   explicit MBConvImpl(const LayerSpec& l) : skip_(l.skip) {
+    size_t op = 0;  // QuantOpNames order: expand (if any), depthwise, project
     if (l.mid_channels != l.in_channels)
-      expand_ = register_module("expand", ConvBnAct(l.in_channels, l.mid_channels, 1, 1, 1, true));
-    depthwise_ = register_module("depthwise", ConvBnAct(l.mid_channels, l.mid_channels, l.kernel,
-                                                        l.stride, l.mid_channels, true));
-    project_ =
-        register_module("project", ConvBnAct(l.mid_channels, l.out_channels, 1, 1, 1, false));
+      expand_ = register_module(
+          "expand", ConvBnAct(l.in_channels, l.mid_channels, 1, 1, 1, true, l.bits(op++)));
+    depthwise_ =
+        register_module("depthwise", ConvBnAct(l.mid_channels, l.mid_channels, l.kernel, l.stride,
+                                               l.mid_channels, true, l.bits(op++)));
+    project_ = register_module(
+        "project", ConvBnAct(l.mid_channels, l.out_channels, 1, 1, 1, false, l.bits(op)));
   }
 
   torch::Tensor forward(torch::Tensor x) {
@@ -66,16 +88,26 @@ class MBConvImpl : public nn::Module {
 };
 TORCH_MODULE(MBConv);
 
-// Global average pooling and the classifier.
+// Global average pooling and the classifier (fake-quantized below 32 bits).
 class LogitsImpl : public nn::Module {
  public:
-  LogitsImpl(int64_t in, int64_t classes)
-      : linear_(register_module("linear", nn::Linear(in, classes))) {}
+  LogitsImpl(int64_t in, int64_t classes, OpBits bits = {})
+      : linear_(register_module("linear", nn::Linear(in, classes))), weight_bits_(bits.weight) {
+    if (bits.activation < 32)
+      quantizer_ = register_module("quant", ActivationQuantizer(bits.activation));
+  }
 
-  torch::Tensor forward(torch::Tensor x) { return linear_(x.mean({2, 3})); }
+  torch::Tensor forward(torch::Tensor x) {
+    x = x.mean({2, 3});
+    if (quantizer_) x = quantizer_(x);
+    if (weight_bits_ >= 32) return linear_(x);
+    return torch::linear(x, FakeQuantWeight(linear_->weight, weight_bits_), linear_->bias);
+  }
 
  private:
   nn::Linear linear_;
+  int weight_bits_;
+  ActivationQuantizer quantizer_{nullptr};
 };
 TORCH_MODULE(Logits);
 
@@ -90,11 +122,12 @@ std::string ModuleName(std::string layer_name) {
 torch::nn::AnyModule MakeLayerModule(const LayerSpec& l) {
   switch (l.kind) {
     case LayerKind::kConv:
-      return nn::AnyModule(ConvBnAct(l.in_channels, l.out_channels, l.kernel, l.stride, 1, true));
+      return nn::AnyModule(
+          ConvBnAct(l.in_channels, l.out_channels, l.kernel, l.stride, 1, true, l.bits(0)));
     case LayerKind::kMBConv:
       return nn::AnyModule(MBConv(l));
     case LayerKind::kLogits:
-      return nn::AnyModule(Logits(l.in_channels, l.out_channels));
+      return nn::AnyModule(Logits(l.in_channels, l.out_channels, l.bits(0)));
   }
   throw std::logic_error("unknown layer kind");
 }
@@ -117,6 +150,24 @@ void ToChannelsLast(torch::nn::Module& module) {
     p.set_data(
         p.to(p.options(), /*non_blocking=*/false, /*copy=*/true, at::MemoryFormat::ChannelsLast));
   }
+}
+
+void CalibrateActivations(Network& net, const torch::Tensor& images,
+                          const std::function<double(const torch::Tensor&, int)>& threshold) {
+  std::vector<ActivationQuantizerImpl*> quantizers;
+  for (const auto& module : net->modules(/*include_self=*/false))
+    if (auto* q = dynamic_cast<ActivationQuantizerImpl*>(module.get())) quantizers.push_back(q);
+  if (quantizers.empty()) return;
+  torch::NoGradGuard no_grad;
+  const bool training = net->is_training();
+  net->eval();
+  for (auto* q : quantizers) q->Record(true);
+  net->forward(images);
+  for (auto* q : quantizers) {
+    q->Record(false);
+    q->Calibrate(threshold);
+  }
+  net->train(training);
 }
 
 }  // namespace hwnas::supernet

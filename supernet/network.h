@@ -8,6 +8,8 @@
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/pimpl.h>
 
+#include <functional>
+
 #include "core/netspec.h"
 
 namespace hwnas::supernet {
@@ -32,6 +34,12 @@ torch::nn::AnyModule MakeLayerModule(const LayerSpec& layer);
 // The LibTorch module name of a NetSpec layer: module names may not contain dots, layer names
 // do ("stage1.block2" -> "stage1_block2"). Weight inheritance relies on this one rule.
 std::string ModuleName(std::string layer_name);
+
+// Calibrates the activation clip of every fake-quantized operator (NetSpec bits below 32) on
+// `images`: the clip is threshold(|inputs|, bits), and inputs that were never negative use the
+// unsigned grid. Layers at 32 bits are untouched.
+void CalibrateActivations(Network& net, const torch::Tensor& images,
+                          const std::function<double(const torch::Tensor&, int)>& threshold);
 
 // Converts every 4-d parameter and buffer to channels-last, the fast layout for CPU convolution.
 void ToChannelsLast(torch::nn::Module& module);

@@ -18,6 +18,7 @@
 #include "core/rng.h"
 #include "search/amc/channel_groups.h"
 #include "search/amc/pruner.h"
+#include "search/finetune.h"
 #include "search/rl/ddpg.h"
 #include "search/train_util.h"
 
@@ -25,7 +26,6 @@ namespace hwnas::search {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using LabelledBatch = std::pair<torch::Tensor, torch::Tensor>;
 
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -41,33 +41,12 @@ std::string Format(double value) {
   throw ConfigError({{config.source_path, 0, 0, "", key, what}});
 }
 
-// The first `limit` images of `data` (0 = all) as normalised batches, in file order.
-std::vector<LabelledBatch> Batches(const Dataset& data, int64_t limit, const Config& config,
-                                   bool channels_last) {
-  std::vector<int64_t> indices(limit > 0 ? std::min(limit, data.size()) : data.size());
-  for (size_t i = 0; i < indices.size(); ++i) indices[i] = static_cast<int64_t>(i);
-  const Dataset part = Subset(data, indices, data.name);
-  Config eval = config;
-  eval.data.batch_size = 512;  // inference only: larger batches are faster
-  BatchPipeline pipeline(part, PipelineOptions(eval, /*training=*/false));
-  pipeline.StartEpoch(0);
-  std::vector<LabelledBatch> batches;
-  // ImagesTensor may view the batch's own buffer, which the next batch replaces: keep a copy.
-  while (auto batch = pipeline.Next())
-    batches.emplace_back(ImagesTensor(*batch, part, channels_last).clone(), LabelsTensor(*batch));
-  return batches;
-}
-
 // The AMC state's static part, per step (AMC's embedding with a role in place of conv/fc):
 // index, role, input channels, channels, stride, kernel, FLOPs the group touches.
 constexpr int64_t kStaticFeatures = 7;
 constexpr int64_t kStateSize = kStaticFeatures + 3;  // + reduced, rest, previous action
 
 }  // namespace
-
-CostModel FlopsCost() {
-  return {"MACs", [](const NetSpec& net) { return NetFlops(net); }};
-}
 
 struct AmcProblem::Impl {
   Impl(const NetSpec& net, const std::string& weights, const Config& config, const DataSplits& data,
@@ -96,7 +75,7 @@ struct AmcProblem::Impl {
   std::vector<double> step_flops;  // FLOPs of the layers each step's group touches
   double full_flops = 0, full_cost = 0, cheapest = 0, budget = 0;
   std::unique_ptr<amc::ChannelPruner> pruner;
-  std::vector<LabelledBatch> eval_batches;
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> eval_batches;
 };
 
 AmcProblem::Impl::Impl(const NetSpec& n, const std::string& weights, const Config& c,
@@ -122,13 +101,14 @@ AmcProblem::Impl::Impl(const NetSpec& n, const std::string& weights, const Confi
   CheckBudget();
   supernet::Network trained(net);
   LoadNetworkWeights(trained, weights);
-  const auto calibration = Batches(data.train, config.amc.calibration_images, config, false);
+  const auto calibration = CollectBatches(data.train, config.amc.calibration_images, config, false);
   std::vector<torch::Tensor> images;
   for (const auto& batch : calibration) images.push_back(batch.first);
   pruner = std::make_unique<amc::ChannelPruner>(net, trained, groups, torch::cat(images),
                                                 config.amc.points_per_image,
                                                 DeriveSeed(config.seed, rng_stream::kCalibration));
-  eval_batches = Batches(data.holdout, config.amc.eval_images, config, config.train.channels_last);
+  eval_batches =
+      CollectBatches(data.holdout, config.amc.eval_images, config, config.train.channels_last);
 }
 
 // Every prunable group with more than one allowed count is a step; its static state describes
@@ -264,13 +244,7 @@ std::pair<std::vector<int64_t>, double> AmcProblem::Impl::UniformCounts() const 
 
 double AmcProblem::Impl::EvaluateEpisode(supernet::Network& pruned) const {
   if (config.train.channels_last) supernet::ToChannelsLast(*pruned);
-  torch::NoGradGuard no_grad;
-  int64_t correct = 0, total = 0;
-  for (const auto& [images, labels] : eval_batches) {
-    correct += pruned->forward(images).argmax(1).eq(labels).sum().item<int64_t>();
-    total += labels.size(0);
-  }
-  return total > 0 ? static_cast<double>(correct) / total : 0;
+  return BatchesAccuracy(pruned, eval_batches);
 }
 
 std::vector<int64_t> AmcProblem::Impl::StepChannels(const std::vector<int64_t>& counts) const {
@@ -324,7 +298,7 @@ Episode RunEpisode(AmcProblem::Impl& p, rl::DdpgAgent& agent, int64_t episode,
     transitions[t].next_state = transitions[t + 1].state;
   auto start = Clock::now();
   supernet::Network pruned = p.pruner->Prune(e.counts);
-  times.prune += SecondsSince(start);
+  times.prepare += SecondsSince(start);
   start = Clock::now();
   e.accuracy = p.EvaluateEpisode(pruned);
   times.evaluate += SecondsSince(start);
@@ -381,37 +355,17 @@ PrunedNetwork Export(AmcProblem::Impl& p, const std::vector<int64_t>& counts,
                               {{prefix + "pruned_holdout_accuracy", out.holdout_accuracy},
                                {prefix + "pruned_cost", out.cost},
                                {prefix + "pruned_cost_ratio", out.cost_ratio}});
-  const std::string path = dir + "/pruned.pt";
-  SaveModule(pruned, path, "pruned weights");
-  context.reporter->OnArtifact(prefix + "pruned_weights", path);
-
-  Config finetune = config;
-  finetune.train.epochs = config.amc.finetune_epochs;
-  finetune.train.learning_rate = config.amc.finetune_learning_rate;
-  OffsetReporter offset(*context.reporter, step_offset, prefix);
-  TrainContext train;
-  train.reporter = &offset;
-  train.show_progress = context.show_progress;
-  train.artifact_dir = dir;
-  train.initial_weights = path;
-  train.stop_requested = context.stop_requested;
-  out.finetuned = TrainNetwork(out.net, finetune, p.data, train);
-  ArchitectureRecord record = offset.held.back();
-  record.role = role;
-  record.step = step_offset + std::max<int64_t>(finetune.train.epochs - 1, 0);
-  if (p.cost.unit == "ms") record.estimated_latency_ms = out.cost;
-  context.reporter->OnArchitecture(record);
+  FineTuneRequest request;
+  request.dir = dir;
+  request.weights_kind = "pruned_weights";
+  request.epochs = config.amc.finetune_epochs;
+  request.learning_rate = config.amc.finetune_learning_rate;
+  request.step_offset = step_offset;
+  request.prefix = prefix;
+  request.role = role;
+  if (p.cost.unit == "ms") request.estimated_latency_ms = out.cost;
+  out.finetuned = FineTuneAndStore(pruned, config, p.data, context, request);
   return out;
-}
-
-std::string TimesSummary(const EpisodeTimes& t) {
-  char line[256];
-  std::snprintf(line, sizeof line,
-                "per episode %s: agent %s, budget %s, prune+reconstruct %s, evaluate %s",
-                FormatDuration(t.total).c_str(), FormatDuration(t.agent).c_str(),
-                FormatDuration(t.budget).c_str(), FormatDuration(t.prune).c_str(),
-                FormatDuration(t.evaluate).c_str());
-  return line;
 }
 
 }  // namespace
@@ -443,18 +397,19 @@ AmcResult RunAmc(AmcProblem& problem, const AmcContext& context) {
                               p.cost.unit + ")");
   }
   for (double* t :
-       {&result.times.agent, &result.times.budget, &result.times.prune, &result.times.evaluate})
+       {&result.times.agent, &result.times.budget, &result.times.prepare, &result.times.evaluate})
     *t /= episodes;
   result.times.total = SecondsSince(start) / episodes;
   result.solves = p.pruner->solves();
   result.best_reward = best.reward;
   bar.Finish("amc: " + std::to_string(episodes) + " episodes, best " +
              std::to_string(result.best_episode) + " (reward " + Format(best.reward) + ", " +
-             Format(100 * best.accuracy) + "% held-out), " + TimesSummary(result.times));
+             Format(100 * best.accuracy) + "% held-out), " +
+             FormatEpisodeTimes(result.times, "prune+reconstruct"));
   context.reporter->OnMetrics(episodes - 1, {{"episode_seconds", result.times.total},
                                              {"agent_seconds", result.times.agent},
                                              {"budget_seconds", result.times.budget},
-                                             {"prune_seconds", result.times.prune},
+                                             {"prune_seconds", result.times.prepare},
                                              {"evaluate_seconds", result.times.evaluate}});
 
   const std::string& dir = context.artifact_dir;

@@ -16,6 +16,7 @@
 #include "core/netspec.h"
 #include "core/options.h"
 #include "core/reporter.h"
+#include "search/compression.h"
 #include "search/trainer.h"
 
 namespace hwnas {
@@ -23,29 +24,7 @@ struct DataSplits;
 
 namespace search {
 
-// What the budget counts: FLOPs (multiply-accumulates), or latency in ms on a device.
-struct CostModel {
-  std::string unit;  // "MACs" or "ms"
-  std::function<double(const NetSpec&)> cost;
-};
-CostModel FlopsCost();
-
-struct AmcContext {
-  Reporter* reporter = nullptr;  // required
-  bool show_progress = true;
-  std::string artifact_dir;  // required: where pruned and fine-tuned weights go
-  // Set by a signal handler; checked between episodes and batches, then Interrupted is thrown.
-  const std::atomic<bool>* stop_requested = nullptr;
-};
-
-// Seconds per episode on average, by part.
-struct EpisodeTimes {
-  double agent = 0;     // choosing actions and updating the actor and critic
-  double budget = 0;    // clipping actions to the budget (cost evaluations)
-  double prune = 0;     // slicing weights and least-squares reconstruction
-  double evaluate = 0;  // held-out accuracy of the pruned network
-  double total = 0;
-};
+using AmcContext = CompressionContext;
 
 // A pruned network as stored: its channels, held-out accuracy before fine-tuning, cost, and
 // what fine-tuning gave.

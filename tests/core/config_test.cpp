@@ -258,13 +258,13 @@ TEST(ConfigErrorTest, UnknownKeyWithoutSuggestionListsTheKnownKeys) {
   EXPECT_THAT(Errors(std::string(kMinimal) + "colour: red\n"),
               ElementsAre("test.yaml:3:1: error: colour: unknown key (expected one of name, "
                           "strategy, seed, threads, net, space, data, device, train, "
-                          "proxyless, amc)"));
+                          "proxyless, amc, haq)"));
 }
 
 TEST(ConfigErrorTest, MissingRequiredKeyIsLocatedAtTheEnclosingMapping) {
   EXPECT_THAT(Errors("# a comment\nnet: a.yaml\n"),
               ElementsAre("test.yaml:2:1: error: strategy: missing required key (expected one "
-                          "of train, proxyless, amc)"));
+                          "of train, proxyless, amc, haq)"));
   EXPECT_THAT(Errors("strategy: train\n"),
               ElementsAre("test.yaml:1:1: error: net: missing required key (expected a path to "
                           "a NetSpec YAML file; strategy train trains the network it "
@@ -321,9 +321,10 @@ TEST(ConfigErrorTest, WrongEnumValueListsTheNames) {
               ElementsAre("test.yaml:4:12: error: data.dataset: unknown value (got \"cifar\"; "
                           "expected one of fashion-mnist, cifar10, synthetic); did you mean "
                           "'cifar10'?"));
-  EXPECT_THAT(Errors("strategy: proxyles\nnet: a.yaml\n"),
-              ElementsAre("test.yaml:1:11: error: strategy: unknown value (got \"proxyles\"; "
-                          "expected one of train, proxyless, amc); did you mean 'proxyless'?"));
+  EXPECT_THAT(
+      Errors("strategy: proxyles\nnet: a.yaml\n"),
+      ElementsAre("test.yaml:1:11: error: strategy: unknown value (got \"proxyles\"; "
+                  "expected one of train, proxyless, amc, haq); did you mean 'proxyless'?"));
 }
 
 TEST(ConfigErrorTest, MappingWhereScalarExpectedAndViceVersa) {
@@ -361,7 +362,7 @@ TEST(ConfigErrorTest, AllProblemsSortedByPositionOverridesLast) {
              {"threads=0", "data.datset=x"}),
       ElementsAre(
           "test.yaml:1:1: error: strategy: missing required key (expected one of train, proxyless, "
-          "amc)",
+          "amc, haq)",
           "test.yaml:2:11: error: train.epochs: out of range (got 0; expected an integer in [1, "
           "10000])",
           "test.yaml:3:13: error: train.momentum: wrong type (got \"x\"; expected a number in "
@@ -551,6 +552,35 @@ TEST(ConfigToYamlTest, PrintsEveryDefaultInSchemaOrder) {
             "    warmup_episodes: 100\n"
             "    initial_sigma: 0.5\n"
             "    sigma_decay: 0.95\n"
+            "    baseline_alpha: 0.5\n"
+            "haq:\n"
+            "  source_run: \"\"\n"
+            "  weights: \"\"\n"
+            "  cost: latency\n"
+            "  budget_ratio: 0.6\n"
+            "  budget_bits: 0\n"
+            "  min_bits: 2\n"
+            "  max_bits: 8\n"
+            "  pin_first_last: true\n"
+            "  episodes: 300\n"
+            "  reward_scale: 0.1\n"
+            "  calibration_images: 256\n"
+            "  eval_images: 2000\n"
+            "  episode_finetune_batches: 0\n"
+            "  finetune_epochs: 1\n"
+            "  finetune_learning_rate: 0.005\n"
+            "  compare_uniform: false\n"
+            "  agent:\n"
+            "    hidden: 300\n"
+            "    actor_learning_rate: 1e-04\n"
+            "    critic_learning_rate: 0.001\n"
+            "    tau: 0.01\n"
+            "    discount: 1\n"
+            "    batch_size: 64\n"
+            "    replay_per_step: 128\n"
+            "    warmup_episodes: 20\n"
+            "    initial_sigma: 0.5\n"
+            "    sigma_decay: 0.99\n"
             "    baseline_alpha: 0.5\n");
 }
 
@@ -627,7 +657,7 @@ TEST(AmcConfigTest, RulesAcrossKeysNameTheKey) {
 // ---- Names and docs -----------------------------------------------------------------------
 
 TEST(ConfigNamesTest, StrategiesAndDatasets) {
-  EXPECT_THAT(StrategyNames(), ElementsAre("train", "proxyless", "amc"));
+  EXPECT_THAT(StrategyNames(), ElementsAre("train", "proxyless", "amc", "haq"));
   EXPECT_EQ(DatasetName(DatasetKind::kFashionMnist), "fashion-mnist");
   EXPECT_EQ(DatasetName(DatasetKind::kCifar10), "cifar10");
   EXPECT_EQ(DatasetName(DatasetKind::kSynthetic), "synthetic");
@@ -635,7 +665,7 @@ TEST(ConfigNamesTest, StrategiesAndDatasets) {
 
 TEST(DescribeConfigKeysTest, ListsEveryKeyWithTypeAndDefault) {
   std::vector<ConfigKeyDoc> keys = DescribeConfigKeys();
-  ASSERT_EQ(keys.size(), 80u);  // 52 + amc (17) and amc.agent (11)
+  ASSERT_EQ(keys.size(), 109u);  // 52 + amc (17 + agent 11) + haq (18 + agent 11)
   auto find = [&](const std::string& key) {
     for (const auto& row : keys) {
       if (row.key == key) return row;

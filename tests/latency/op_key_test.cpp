@@ -98,6 +98,26 @@ TEST(OpKeyTest, QuantizedLayersCarryBothBitWidths) {
   EXPECT_EQ(OpKey(logits), "Logits-input:7x7x160-output:10-wbits:8-abits:8");
 }
 
+// HAQ: bits per operator inside a block get their own key, equal bits the ordinary wbits/abits.
+TEST(OpKeyTest, PerOperatorBitsAreWrittenOnePairPerOperator) {
+  LayerSpec block = MBConv(16, 40, 24, 3, 2, 28);
+  block.op_bits = {{8, 8}, {4, 6}, {2, 4}};
+  const std::string key = OpKey(block);
+  EXPECT_EQ(key,
+            "expanded_conv-input:28x28x16-output:14x14x24-mid:40-kernel:3-stride:2-idskip:0"
+            "-bits:w8a8.w4a6.w2a4");
+  EXPECT_EQ(FormatOpKey(ParseOpKey(key)), key);
+  EXPECT_EQ(ParseOpKey(key).op_bits, block.op_bits);
+  block.op_bits = {{4, 4}, {4, 4}, {4, 4}};
+  EXPECT_EQ(OpKey(block),
+            "expanded_conv-input:28x28x16-output:14x14x24-mid:40-kernel:3-stride:2-idskip:0"
+            "-wbits:4-abits:4");
+  EXPECT_EQ(ParseError("Conv_1-input:7x7x8-output:7x7x8-bits:w8a8"),
+            "equal bits for every operator are written as wbits/abits");
+  EXPECT_EQ(ParseError("Conv_1-input:7x7x8-output:7x7x8-bits:w8a8.w40a8"),
+            "field 'bits' has value 'w8a8.w40a8' (expected wWaA per operator, joined by '.')");
+}
+
 TEST(OpKeyTest, NetOpKeysGivesOneKeyPerLayerInOrder) {
   NetSpec net = NetSpecFromYamlString(
       "name: n\ninput: {channels: 1, size: 28}\nclasses: 10\nlayers:\n"
@@ -190,7 +210,7 @@ TEST(OpKeyTest, MalformedKeysSayWhatIsWrong) {
       {"Conv-input:224x224x3", "missing field 'output'"},
       {"Conv-output:1x1x1-input:1x1x1",
        "missing field 'input' before 'output' (expected input, output, [kernel], [wbits], "
-       "[abits])"},
+       "[abits], [bits])"},
       {"Conv-input:224x224-output:112x112x32",
        "field 'input' has value '224x224' (expected a shape HxWxC of integers >= 1)"},
       {"Conv-input:224x224x03-output:112x112x32",
@@ -198,7 +218,8 @@ TEST(OpKeyTest, MalformedKeysSayWhatIsWrong) {
       {"Conv-input:0x224x3-output:112x112x32",
        "field 'input' has value '0x224x3' (expected a shape HxWxC of integers >= 1)"},
       {conv + "-stride:2",
-       "unknown field 'stride' for Conv (expected input, output, [kernel], [wbits], [abits])"},
+       "unknown field 'stride' for Conv (expected input, output, [kernel], [wbits], [abits], "
+       "[bits])"},
       {conv + "-kernel:3", "kernel 3 is written as plain 'Conv' without a kernel field"},
       {conv + "-kernel:1", "kernel 1 is written as 'Conv_1' without a kernel field"},
       {conv + "-wbits:4", "wbits and abits are written together"},
@@ -206,7 +227,7 @@ TEST(OpKeyTest, MalformedKeysSayWhatIsWrong) {
       {conv + "-wbits:33-abits:8", "field 'wbits' has value '33' (expected an integer in [1, 32])"},
       {conv + "-abits:8-wbits:4",
        "field 'wbits' is repeated or out of order (expected input, output, [kernel], [wbits], "
-       "[abits])"},
+       "[abits], [bits])"},
       {"Conv--input:1x1x1-output:1x1x1", "empty field (two '-' in a row, or a '-' at the end)"},
       {conv + "-", "empty field (two '-' in a row, or a '-' at the end)"},
       {"Conv-input", "field 'input' is not NAME:VALUE"},
@@ -214,13 +235,13 @@ TEST(OpKeyTest, MalformedKeysSayWhatIsWrong) {
        "field 'output' has value '1x1x1000' (expected a class count >= 1)"},
       {block + "-kernel:3-expand:6-stride:2-idskip:0",
        "missing field 'expand' before 'kernel' (expected input, output, expand|mid, kernel, "
-       "stride, idskip, [se], [hs], [wbits], [abits])"},
+       "stride, idskip, [se], [hs], [wbits], [abits], [bits])"},
       {block + "-expand:6-kernel:3-stride:2-idskip:0-hs:0-se:0",
        "field 'se' is repeated or out of order (expected input, output, expand|mid, kernel, "
-       "stride, idskip, [se], [hs], [wbits], [abits])"},
+       "stride, idskip, [se], [hs], [wbits], [abits], [bits])"},
       {block + "-expand:6-kernel:3-stride:2-idskip:0-idskip:0",
        "field 'idskip' is repeated or out of order (expected input, output, expand|mid, kernel, "
-       "stride, idskip, [se], [hs], [wbits], [abits])"},
+       "stride, idskip, [se], [hs], [wbits], [abits], [bits])"},
       {block + "-expand:6-kernel:3-stride:2", "missing field 'idskip'"},
       {block + "-expand:6-kernel:3-stride:2-idskip:2",
        "field 'idskip' has value '2' (expected 0 or 1)"},

@@ -1,0 +1,47 @@
+#include "search/compression.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "core/progress.h"
+#include "search/finetune.h"
+#include "search/train_util.h"
+
+namespace hwnas::search {
+
+std::string FormatEpisodeTimes(const EpisodeTimes& t, const std::string& prepare) {
+  char line[256];
+  std::snprintf(line, sizeof line, "per episode %s: agent %s, budget %s, %s %s, evaluate %s",
+                FormatDuration(t.total).c_str(), FormatDuration(t.agent).c_str(),
+                FormatDuration(t.budget).c_str(), prepare.c_str(),
+                FormatDuration(t.prepare).c_str(), FormatDuration(t.evaluate).c_str());
+  return line;
+}
+
+TrainResult FineTuneAndStore(supernet::Network& net, const Config& config, const DataSplits& data,
+                             const CompressionContext& context, const FineTuneRequest& request) {
+  const std::string path = request.dir + "/compressed.pt";
+  SaveModule(net, path, request.weights_kind);
+  context.reporter->OnArtifact(request.prefix + request.weights_kind, path);
+
+  Config finetune = config;
+  finetune.train.epochs = request.epochs;
+  finetune.train.learning_rate = request.learning_rate;
+  OffsetReporter offset(*context.reporter, request.step_offset, request.prefix);
+  TrainContext train;
+  train.reporter = &offset;
+  train.show_progress = context.show_progress;
+  train.artifact_dir = request.dir;
+  train.initial_weights = path;
+  train.stop_requested = context.stop_requested;
+  train.measure_latency = request.measure_latency;
+  const TrainResult result = TrainNetwork(net->spec(), finetune, data, train);
+  ArchitectureRecord record = offset.held.back();
+  record.role = request.role;
+  record.step = request.step_offset + std::max<int64_t>(request.epochs - 1, 0);
+  record.estimated_latency_ms = request.estimated_latency_ms;
+  context.reporter->OnArchitecture(record);
+  return result;
+}
+
+}  // namespace hwnas::search
