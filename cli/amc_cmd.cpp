@@ -101,8 +101,15 @@ std::shared_ptr<LatencyCost> OpenLatencyCost(results::Store& store, const Config
 }
 
 search::CostModel LatencyCostModel(const std::shared_ptr<LatencyCost>& cost) {
-  return {"ms",
-          [cost](const NetSpec& net) { return cost->slope * cost->Sum(net) + cost->intercept; }};
+  search::CostModel model{
+      "ms",
+      [cost](const NetSpec& net) { return cost->slope * cost->Sum(net) + cost->intercept; },
+      {}};
+  if (cost->table.device->kind() == latency::DeviceKind::kMeasurable)
+    model.measure = [cost](const NetSpec& net) {
+      return MeasureFastest(*cost->table.device, {net}).front();
+    };
+  return model;
 }
 
 void PrintSummary(int64_t run_id, const Config& config, const NetSpec& original,
@@ -132,7 +139,14 @@ void PrintSummary(int64_t run_id, const Config& config, const NetSpec& original,
       "epoch(s)\n",
       100 * b.holdout_accuracy, 100 * b.finetuned.test_accuracy,
       static_cast<long long>(config.amc.finetune_epochs));
-  std::printf("  latency        %.3f ms measured on this cpu\n", b.finetuned.latency_ms);
+  if (r.measured_ms)
+    std::printf(
+        "  latency        %.3f ms measured end to end on %s (fastest of %d rounds; %lld "
+        "of the best networks timed)\n",
+        *r.measured_ms, config.device.name.c_str(), kCalibrationRounds,
+        static_cast<long long>(r.measured_candidates));
+  else
+    std::printf("  latency        %.3f ms measured on this cpu\n", b.finetuned.latency_ms);
   if (r.uniform)
     std::printf("  uniform %.2f    %s, %.2f%% held-out before, %.2f%% test after fine-tuning\n",
                 r.uniform_ratio, cost_text(r.uniform->cost).c_str(),

@@ -34,12 +34,13 @@ TrainResult FineTuneAndStore(supernet::Network& net, const Config& config, const
   train.artifact_dir = request.dir;
   train.initial_weights = path;
   train.stop_requested = context.stop_requested;
-  train.measure_latency = request.measure_latency;
+  train.measure_latency = request.measure_latency && !request.measured_latency_ms;
   const TrainResult result = TrainNetwork(net->spec(), finetune, data, train);
   ArchitectureRecord record = offset.held.back();
   record.role = request.role;
   record.step = request.step_offset + std::max<int64_t>(request.epochs - 1, 0);
   record.estimated_latency_ms = request.estimated_latency_ms;
+  if (request.measured_latency_ms) record.measured_latency_ms = request.measured_latency_ms;
   context.reporter->OnArchitecture(record);
   return result;
 }

@@ -17,6 +17,9 @@ namespace hwnas::search {
 struct CostModel {
   std::string unit;  // "MACs", "ms", "bits", or a table's cost unit
   std::function<double(const NetSpec&)> cost;
+  // For latency on a measurable device: the network timed end to end, which decides whether the
+  // exported network meets the budget (the estimate only steers the search). Empty otherwise.
+  std::function<double(const NetSpec&)> measure = {};
 };
 
 inline CostModel FlopsCost() {
@@ -58,6 +61,7 @@ struct FineTuneRequest {
   std::string prefix;
   std::string role = "final";
   std::optional<double> estimated_latency_ms;
+  std::optional<double> measured_latency_ms;  // known already: stored instead of timing again
   bool measure_latency = true;  // end to end on this CPU (meaningless for fake-quantized nets)
 };
 

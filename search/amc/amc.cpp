@@ -342,7 +342,8 @@ void ReportEpisode(const AmcProblem::Impl& p, Reporter& reporter, int64_t index,
 // fine-tunes it (TrainNetwork, reporting after the episodes) and stores it under `role`.
 PrunedNetwork Export(AmcProblem::Impl& p, const std::vector<int64_t>& counts,
                      const AmcContext& context, const std::string& dir, int64_t step_offset,
-                     const std::string& prefix, const std::string& role) {
+                     const std::string& prefix, const std::string& role,
+                     std::optional<double> measured_ms = std::nullopt) {
   const Config& config = p.config;
   supernet::Network pruned = p.pruner->Prune(counts);
   PrunedNetwork out;
@@ -364,8 +365,44 @@ PrunedNetwork Export(AmcProblem::Impl& p, const std::vector<int64_t>& counts,
   request.prefix = prefix;
   request.role = role;
   if (p.cost.unit == "ms") request.estimated_latency_ms = out.cost;
+  request.measured_latency_ms = measured_ms;
   out.finetuned = FineTuneAndStore(pruned, config, p.data, context, request);
   return out;
+}
+
+// The estimate steers the search; whether a network meets a latency budget is decided by timing
+// it. The best episodes (distinct policies, by reward) are timed in turn until one meets the
+// budget; if none of kCandidates does, the fastest of them is taken and a warning printed.
+constexpr size_t kCandidates = 8;
+
+std::vector<int64_t> MeasuredChoice(const AmcProblem::Impl& p, std::vector<Episode> episodes,
+                                    AmcResult& result, bool verbose) {
+  std::stable_sort(episodes.begin(), episodes.end(),
+                   [](const Episode& a, const Episode& b) { return a.reward > b.reward; });
+  std::vector<std::vector<int64_t>> tried;
+  std::vector<int64_t> fastest;
+  double fastest_ms = 1e300;
+  for (const Episode& e : episodes) {
+    if (tried.size() == kCandidates) break;
+    if (std::find(tried.begin(), tried.end(), e.counts) != tried.end()) continue;
+    tried.push_back(e.counts);
+    const double ms = p.cost.measure(amc::ApplyChannelCounts(p.net, p.groups, e.counts));
+    result.measured_candidates = static_cast<int64_t>(tried.size());
+    if (verbose)
+      std::fprintf(stderr, "amc: candidate %zu (reward %.4g): %.4f ms estimated, %.4f measured\n",
+                   tried.size(), e.reward, e.cost, ms);
+    if (ms <= p.budget) {
+      result.measured_ms = ms;
+      return e.counts;
+    }
+    if (ms < fastest_ms) fastest_ms = ms, fastest = e.counts;
+  }
+  std::fprintf(stderr,
+               "warning: none of the %zu best networks meets the %.4g ms budget when measured; "
+               "exporting the fastest of them (%.4f ms)\n",
+               tried.size(), p.budget, fastest_ms);
+  result.measured_ms = fastest_ms;
+  return fastest;
 }
 
 }  // namespace
@@ -385,11 +422,13 @@ AmcResult RunAmc(AmcProblem& problem, const AmcContext& context) {
   AmcResult result;
   Episode best;
   best.reward = -1e300;
+  std::vector<Episode> history;
   const auto start = Clock::now();
   for (int64_t index = 0; index < episodes; ++index) {
     if (context.stop_requested != nullptr && context.stop_requested->load())
       throw Interrupted("AMC interrupted after " + std::to_string(index) + " episodes");
     const Episode e = RunEpisode(p, agent, index, result.times);
+    history.push_back(e);
     if (e.reward > best.reward) best = e, result.best_episode = index;
     ReportEpisode(p, *context.reporter, index, e, best.reward, agent.sigma(index));
     bar.Update(index + 1, "best reward " + Format(best.reward) + " (acc " +
@@ -413,7 +452,9 @@ AmcResult RunAmc(AmcProblem& problem, const AmcContext& context) {
                                              {"evaluate_seconds", result.times.evaluate}});
 
   const std::string& dir = context.artifact_dir;
-  result.best = Export(p, best.counts, context, dir, episodes, "", "final");
+  std::vector<int64_t> chosen = best.counts;
+  if (p.cost.measure) chosen = MeasuredChoice(p, history, result, context.show_progress);
+  result.best = Export(p, chosen, context, dir, episodes, "", "final", result.measured_ms);
   if (config.amc.compare_uniform) {
     auto [counts, ratio] = p.UniformCounts();
     result.uniform_ratio = ratio;

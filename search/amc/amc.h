@@ -45,6 +45,10 @@ struct AmcResult {
   double uniform_ratio = 0;              // the one preserve ratio of every group
   EpisodeTimes times;
   int64_t solves = 0;  // least-squares solves (the rest came from the cache)
+  // With CostModel::measure: the exported network's measured latency, and how many of the best
+  // episodes were timed to find the best one that meets the budget when measured.
+  std::optional<double> measured_ms;
+  int64_t measured_candidates = 0;
 };
 
 // One pruning problem, checked before anything is stored: the trained network and its weights,

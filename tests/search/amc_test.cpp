@@ -262,6 +262,36 @@ TEST(AmcTest, UniformBaselineMeetsTheSameBudget) {
   EXPECT_TRUE(prefixed);
 }
 
+// A latency budget is checked by timing: a network whose measurement meets it is exported as
+// soon as one of the best episodes does; when none does, the fastest of those timed is.
+TEST(AmcTest, MeasuredLatencyDecidesTheExportedNetwork) {
+  Config config = TrainedNet().config;
+  config.amc.episodes = 15;
+  config.amc.finetune_epochs = 0;
+  config.amc.target_kind = AmcTarget::kLatency;
+  config.amc.target_ms = 0.5 * NetFlops(ResidualNet()) / 1e6;  // "ms" = M MACs here
+  const auto estimate = [](const NetSpec& net) { return NetFlops(net) / 1e6; };
+  for (const double extra : {0.0, 1.0}) {
+    CostModel cost{"ms", estimate, [&](const NetSpec& net) { return estimate(net) + extra; }};
+    AmcProblem problem(ResidualNet(), TrainedNet().weights, config, TrainedNet().data, cost);
+    RecordingReporter reporter;
+    AmcContext context;
+    context.reporter = &reporter;
+    context.show_progress = false;
+    context.artifact_dir = hwnas::testing::MakeTempDir("amc-measured");
+    const AmcResult result = RunAmc(problem, context);
+    ASSERT_TRUE(result.measured_ms.has_value());
+    EXPECT_DOUBLE_EQ(*result.measured_ms, estimate(result.best.net) + extra);
+    EXPECT_EQ(reporter.architectures[0].measured_latency_ms, result.measured_ms);
+    if (extra == 0) {
+      EXPECT_EQ(result.measured_candidates, 1);  // the best episode fits
+      EXPECT_LE(*result.measured_ms, config.amc.target_ms);
+    } else {
+      EXPECT_EQ(result.measured_candidates, 8);  // nothing fits: the fastest of the 8 best
+    }
+  }
+}
+
 TEST(AmcTest, BudgetBelowTheCheapestNetworkIsRefused) {
   Config config = TrainedNet().config;
   config.amc.flops_ratio = 0.01;
