@@ -25,14 +25,13 @@ double MergedDivergence(const std::vector<double>& hist, int64_t n, int64_t leve
   }
   double p_total = 0, q_total = 0;
   for (int64_t i = 0; i < n; ++i) p_total += p[i], q_total += q[i];
-  double kl = 0;
+  // HAQ's symmetric sum (Jeffreys divergence): sum (p - q) log(p / q), empty bins at a tiny share.
+  double divergence = 0;
   for (int64_t i = 0; i < n; ++i) {
-    if (p[i] <= 0) continue;
-    // A bin Q leaves empty (the tail lands in an empty last bin) gets a tiny share, not infinity.
-    const double qi = q[i] > 0 ? q[i] / q_total : 1e-12;
-    kl += p[i] / p_total * std::log((p[i] / p_total) / qi);
+    const double pi = std::max(p[i] / p_total, 1e-12), qi = std::max(q[i] / q_total, 1e-12);
+    if (p[i] > 0 || q[i] > 0) divergence += (pi - qi) * std::log(pi / qi);
   }
-  return kl;
+  return divergence;
 }
 
 }  // namespace
