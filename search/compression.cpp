@@ -18,6 +18,21 @@ std::string FormatEpisodeTimes(const EpisodeTimes& t, const std::string& prepare
   return line;
 }
 
+void AverageEpisodeTimes(EpisodeTimes& t, int64_t episodes, double wall_seconds) {
+  const double n = static_cast<double>(std::max<int64_t>(episodes, 1));
+  for (double* part : {&t.agent, &t.budget, &t.prepare, &t.evaluate}) *part /= n;
+  t.total = wall_seconds / n;
+}
+
+void ReportEpisodeTimes(Reporter& reporter, int64_t step, const EpisodeTimes& t,
+                        const std::string& prepare_metric) {
+  reporter.OnMetrics(step, {{"episode_seconds", t.total},
+                            {"agent_seconds", t.agent},
+                            {"budget_seconds", t.budget},
+                            {prepare_metric, t.prepare},
+                            {"evaluate_seconds", t.evaluate}});
+}
+
 TrainResult FineTuneAndStore(supernet::Network& net, const Config& config, const DataSplits& data,
                              const CompressionContext& context, const FineTuneRequest& request) {
   const std::string path = request.dir + "/compressed.pt";

@@ -49,6 +49,12 @@ struct EpisodeTimes {
 
 // "per episode 1.0s: agent 89ms, budget 0ms, <prepare> 8ms, evaluate 906ms".
 std::string FormatEpisodeTimes(const EpisodeTimes& times, const std::string& prepare);
+// Turns the times summed over `episodes` episodes into averages, `total` from the wall time.
+void AverageEpisodeTimes(EpisodeTimes& times, int64_t episodes, double wall_seconds);
+// The averages as metrics at `step`: episode_seconds, agent_seconds, budget_seconds,
+// <prepare_metric>, evaluate_seconds.
+void ReportEpisodeTimes(Reporter& reporter, int64_t step, const EpisodeTimes& times,
+                        const std::string& prepare_metric);
 
 // How the last step of a compression run (FineTuneAndStore in search/finetune.h) treats the
 // compressed network.

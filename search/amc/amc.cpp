@@ -435,21 +435,14 @@ AmcResult RunAmc(AmcProblem& problem, const AmcContext& context) {
                               Format(100 * best.accuracy) + "%, " + Format(best.cost) + " " +
                               p.cost.unit + ")");
   }
-  for (double* t :
-       {&result.times.agent, &result.times.budget, &result.times.prepare, &result.times.evaluate})
-    *t /= episodes;
-  result.times.total = SecondsSince(start) / episodes;
+  AverageEpisodeTimes(result.times, episodes, SecondsSince(start));
   result.solves = p.pruner->solves();
   result.best_reward = best.reward;
   bar.Finish("amc: " + std::to_string(episodes) + " episodes, best " +
              std::to_string(result.best_episode) + " (reward " + Format(best.reward) + ", " +
              Format(100 * best.accuracy) + "% held-out), " +
              FormatEpisodeTimes(result.times, "prune+reconstruct"));
-  context.reporter->OnMetrics(episodes - 1, {{"episode_seconds", result.times.total},
-                                             {"agent_seconds", result.times.agent},
-                                             {"budget_seconds", result.times.budget},
-                                             {"prune_seconds", result.times.prepare},
-                                             {"evaluate_seconds", result.times.evaluate}});
+  ReportEpisodeTimes(*context.reporter, episodes - 1, result.times, "prune_seconds");
 
   const std::string& dir = context.artifact_dir;
   std::vector<int64_t> chosen = best.counts;

@@ -350,22 +350,14 @@ HaqResult RunHaq(HaqProblem& problem, const CompressionContext& context) {
                               Format(100 * p.full_precision_accuracy) + "%), cost ratio " +
                               Format(best.cost / p.reference));
   }
-  for (double* t :
-       {&result.times.agent, &result.times.budget, &result.times.prepare, &result.times.evaluate})
-    *t /= episodes;
-  result.times.total = SecondsSince(start) / episodes;
+  AverageEpisodeTimes(result.times, episodes, SecondsSince(start));
   result.best_reward = best.reward;
   bar.Finish("haq: " + std::to_string(episodes) + " episodes, best " +
              std::to_string(result.best_episode) + " (" + Format(100 * best.accuracy) +
              "% held-out, full precision " + Format(100 * p.full_precision_accuracy) + "%), " +
              FormatEpisodeTimes(result.times, "quantize+calibrate"));
-  context.reporter->OnMetrics(episodes - 1,
-                              {{"episode_seconds", result.times.total},
-                               {"agent_seconds", result.times.agent},
-                               {"budget_seconds", result.times.budget},
-                               {"quantize_seconds", result.times.prepare},
-                               {"evaluate_seconds", result.times.evaluate},
-                               {"full_precision_accuracy", p.full_precision_accuracy}});
+  ReportEpisodeTimes(*context.reporter, episodes - 1, result.times, "quantize_seconds");
+  context.reporter->OnMetric(episodes - 1, "full_precision_accuracy", p.full_precision_accuracy);
   result.best = Export(p, best.applied, context, context.artifact_dir, episodes, "", "final");
   if (config.haq.compare_uniform) {
     const int bits = config.haq.budget_bits > 0 ? static_cast<int>(config.haq.budget_bits) : 4;
