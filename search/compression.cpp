@@ -2,12 +2,26 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <stdexcept>
 
 #include "core/progress.h"
 #include "search/finetune.h"
 #include "search/train_util.h"
 
 namespace hwnas::search {
+
+std::vector<std::vector<float>> MinMaxScaled(std::vector<std::vector<double>> rows) {
+  const size_t columns = rows.empty() ? 0 : rows[0].size();
+  for (size_t column = 0; column < columns; ++column) {
+    double lo = rows[0][column], hi = rows[0][column];
+    for (const auto& row : rows) lo = std::min(lo, row[column]), hi = std::max(hi, row[column]);
+    for (auto& row : rows)
+      if (hi > lo) row[column] = (row[column] - lo) / (hi - lo);
+  }
+  std::vector<std::vector<float>> scaled;
+  for (const auto& row : rows) scaled.emplace_back(row.begin(), row.end());
+  return scaled;
+}
 
 std::string FormatEpisodeTimes(const EpisodeTimes& t, const std::string& prepare) {
   char line[256];
@@ -31,6 +45,17 @@ void ReportEpisodeTimes(Reporter& reporter, int64_t step, const EpisodeTimes& t,
                             {"budget_seconds", t.budget},
                             {prepare_metric, t.prepare},
                             {"evaluate_seconds", t.evaluate}});
+}
+
+rl::DdpgAgent StartAgent(const Config& config, const DdpgOptions& agent, int64_t state_size,
+                         int64_t steps, const CompressionContext& context, const std::string& who) {
+  if (context.reporter == nullptr || context.artifact_dir.empty())
+    throw std::invalid_argument(who + " needs a reporter and an artifact directory");
+  torch::manual_seed(config.seed);
+  at::set_num_threads(static_cast<int>(config.threads));
+  DdpgOptions options = agent;
+  options.seed = config.seed;
+  return rl::DdpgAgent(state_size, steps, options);
 }
 
 TrainResult FineTuneAndStore(supernet::Network& net, const Config& config, const DataSplits& data,

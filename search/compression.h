@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/netspec.h"
 #include "core/reporter.h"
@@ -46,6 +47,10 @@ struct EpisodeTimes {
   double evaluate = 0;  // held-out accuracy of that network
   double total = 0;
 };
+
+// The static part of an agent's state: every column of `rows` (one row per step) scaled to [0, 1]
+// across the rows, as AMC and HAQ embed layers; a constant column stays as it is.
+std::vector<std::vector<float>> MinMaxScaled(std::vector<std::vector<double>> rows);
 
 // "per episode 1.0s: agent 89ms, budget 0ms, <prepare> 8ms, evaluate 906ms".
 std::string FormatEpisodeTimes(const EpisodeTimes& times, const std::string& prepare);

@@ -145,13 +145,7 @@ void AmcProblem::Impl::FindSteps() {
                     "image or the classes, or keeps too few channels for amc.channel_multiple " +
                     std::to_string(o.channel_multiple) + " at amc.min_preserve " +
                     Format(o.min_preserve));
-  for (int64_t column = 0; column < kStaticFeatures; ++column) {
-    double lo = rows[0][column], hi = rows[0][column];
-    for (const auto& row : rows) lo = std::min(lo, row[column]), hi = std::max(hi, row[column]);
-    for (auto& row : rows)
-      if (hi > lo) row[column] = (row[column] - lo) / (hi - lo);
-  }
-  for (const auto& row : rows) static_state.emplace_back(row.begin(), row.end());
+  static_state = MinMaxScaled(rows);
 }
 
 std::vector<int64_t> AmcProblem::Impl::FullCounts() const {
@@ -408,15 +402,10 @@ std::vector<int64_t> MeasuredChoice(const AmcProblem::Impl& p, std::vector<Episo
 }  // namespace
 
 AmcResult RunAmc(AmcProblem& problem, const AmcContext& context) {
-  if (context.reporter == nullptr || context.artifact_dir.empty())
-    throw std::invalid_argument("RunAmc needs a reporter and an artifact directory");
   AmcProblem::Impl& p = problem.impl();
   const Config& config = p.config;
-  torch::manual_seed(config.seed);
-  at::set_num_threads(static_cast<int>(config.threads));
-  DdpgOptions agent_options = config.amc.agent;
-  agent_options.seed = config.seed;
-  rl::DdpgAgent agent(kStateSize, problem.steps(), agent_options);
+  rl::DdpgAgent agent =
+      StartAgent(config, config.amc.agent, kStateSize, problem.steps(), context, "RunAmc");
   const int64_t episodes = config.amc.episodes;
   ProgressBar bar("amc", episodes, context.show_progress);
   AmcResult result;

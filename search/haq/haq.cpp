@@ -126,13 +126,7 @@ HaqProblem::Impl::Impl(const NetSpec& n, const std::string& weights, const Confi
                     static_cast<double>(q.stride), static_cast<double>(q.feature_size), q.weights,
                     q.depthwise ? 1.0 : 0.0});
   }
-  for (int64_t column = 0; column < kStaticFeatures; ++column) {
-    double lo = rows[0][column], hi = rows[0][column];
-    for (const auto& row : rows) lo = std::min(lo, row[column]), hi = std::max(hi, row[column]);
-    for (auto& row : rows)
-      if (hi > lo) row[column] = (row[column] - lo) / (hi - lo);
-  }
-  for (const auto& row : rows) static_state.emplace_back(row.begin(), row.end());
+  static_state = MinMaxScaled(rows);
 
   supernet::Network model(net);
   LoadNetworkWeights(model, weights);
@@ -324,15 +318,10 @@ QuantizedNetwork Export(HaqProblem::Impl& p, const std::vector<OpBits>& bits,
 }  // namespace
 
 HaqResult RunHaq(HaqProblem& problem, const CompressionContext& context) {
-  if (context.reporter == nullptr || context.artifact_dir.empty())
-    throw std::invalid_argument("RunHaq needs a reporter and an artifact directory");
   HaqProblem::Impl& p = problem.impl();
   const Config& config = p.config;
-  torch::manual_seed(config.seed);
-  at::set_num_threads(static_cast<int>(config.threads));
-  DdpgOptions agent_options = config.haq.agent;
-  agent_options.seed = config.seed;
-  rl::DdpgAgent agent(kStateSize, problem.steps(), agent_options);
+  rl::DdpgAgent agent =
+      StartAgent(config, config.haq.agent, kStateSize, problem.steps(), context, "RunHaq");
   const int64_t episodes = config.haq.episodes;
   ProgressBar bar("haq", episodes, context.show_progress);
   HaqResult result;
