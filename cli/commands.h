@@ -23,5 +23,6 @@ void AddResultsCommands(CLI::App& app, const GlobalOptions& global);
 void AddTrainCommand(CLI::App& app, const GlobalOptions& global);
 void AddSearchCommand(CLI::App& app, const GlobalOptions& global);
 void AddLatencyCommands(CLI::App& app, const GlobalOptions& global);
+void AddPredictorCommands(CLI::App& app);
 
 }  // namespace hwnas::cli

@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   hwnas::cli::AddTrainCommand(app, global);
   hwnas::cli::AddSearchCommand(app, global);
   hwnas::cli::AddLatencyCommands(app, global);
+  hwnas::cli::AddPredictorCommands(app);
 
   try {
     app.parse(argc, argv);

@@ -242,7 +242,8 @@ Schema<HaqOptions> HaqSchema() {
   s.Real("budget_ratio", &O::budget_ratio, RealRange::OpenClosed(0, 1),
          "budget as a share of the all-8-bit network's cost (when budget_bits is 0)");
   s.Integer("budget_bits", &O::budget_bits, IntRange::Between(0, 8),
-            "> 0: the budget is the cost of uniform wNaN (first and last operators as pinned)");
+            "> 0: the budget is the cost of uniform N-bit weights and activations (first and last "
+            "operators as pinned)");
   s.Integer("min_bits", &O::min_bits, IntRange::Between(1, 8), "fewest bits of a weight or input");
   s.Integer("max_bits", &O::max_bits, IntRange::Between(1, 8), "most bits of a weight or input");
   s.Bool("pin_first_last", &O::pin_first_last,
@@ -257,6 +258,9 @@ Schema<HaqOptions> HaqSchema() {
             "held-out images that score an episode; 0 = all");
   s.Integer("episode_finetune_batches", &O::episode_finetune_batches, IntRange::Between(0, 10000),
             "training batches (of 512) of fine-tuning inside each episode; 0 = none");
+  s.Integer("finalists", &O::finalists, IntRange::Between(1, 1000),
+            "the best distinct policies by episode reward, re-scored on the whole held-out split; "
+            "the best of them is exported (an episode's score on eval_images is noisy)");
   s.Integer("finetune_epochs", &O::finetune_epochs, IntRange::Between(0, 10000),
             "fine-tuning epochs of the best policy's network (straight-through estimator)");
   s.Real("finetune_learning_rate", &O::finetune_learning_rate, RealRange::OpenClosed(0, 10),

@@ -140,7 +140,7 @@ struct HaqOptions {
   std::string weights;               // weights file of `net` (instead of source_run)
   HaqCost cost = HaqCost::kLatency;  // latency (or energy): from `device`; size: model bits
   double budget_ratio = 0.6;         // of the all-8-bit cost (when budget_bits is 0)
-  int64_t budget_bits = 0;           // > 0: the budget is the cost of uniform wNaN
+  int64_t budget_bits = 0;           // > 0: the budget is the cost of uniform N-bit
   int64_t min_bits = 2;
   int64_t max_bits = 8;
   bool pin_first_last = true;            // first and last operators at 8 bits
@@ -149,6 +149,7 @@ struct HaqOptions {
   int64_t calibration_images = 256;      // activation clips are calibrated on these
   int64_t eval_images = 2000;            // held-out images that score an episode; 0 = all
   int64_t episode_finetune_batches = 0;  // short fine-tuning per episode (training batches)
+  int64_t finalists = 5;  // best distinct policies re-scored on the whole held-out split
   int64_t finetune_epochs = 1;
   double finetune_learning_rate = 0.005;
   bool compare_uniform = false;  // also fine-tune uniform budget_bits (or 4) bits and report

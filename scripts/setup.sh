@@ -10,7 +10,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config clang-format
   libtorch-dev libtbb-dev libyaml-cpp-dev libsqlite3-dev sqlite3 zlib1g-dev
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libbenchmark-dev
-  libopenblas0 dataset-fashion-mnist
+  libopenblas0 libxgboost-dev dataset-fashion-mnist
   python3-torch  # only for the PyTorch comparison benchmark in bench/
 )
 

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <stdexcept>
 
@@ -287,6 +288,33 @@ void ReportEpisode(const HaqProblem::Impl& p, Reporter& reporter, int64_t index,
                              {"critic_loss", e.critic_loss}});
 }
 
+// The `count` best episodes with distinct applied policies, best first.
+void KeepFinalist(std::vector<Episode>& finalists, const Episode& e, size_t count) {
+  for (const Episode& f : finalists)
+    if (f.applied == e.applied) return;
+  auto at = std::find_if(finalists.begin(), finalists.end(),
+                         [&](const Episode& f) { return e.reward > f.reward; });
+  finalists.insert(at, e);
+  if (finalists.size() > count) finalists.pop_back();
+}
+
+// An episode's score on eval_images is noisy, and the best of hundreds of noisy scores is biased
+// upwards; the finalists are re-scored on the whole held-out split and the best one wins.
+size_t BestFinalist(const HaqProblem::Impl& p, const std::vector<Episode>& finalists, bool show) {
+  size_t best = 0;
+  std::vector<double> accuracy;
+  for (const Episode& f : finalists) {
+    supernet::Network q = p.Quantized(f.applied);
+    accuracy.push_back(Accuracy(q, p.data.holdout, p.config));
+    if (accuracy.back() > accuracy[best]) best = accuracy.size() - 1;
+  }
+  std::string line = "haq: finalists on the whole held-out split:";
+  for (size_t i = 0; i < finalists.size(); ++i)
+    line += " " + Format(100 * finalists[i].accuracy) + "->" + Format(100 * accuracy[i]) + "%";
+  if (show) std::cerr << line << "\n";
+  return best;
+}
+
 QuantizedNetwork Export(HaqProblem::Impl& p, const std::vector<OpBits>& bits,
                         const CompressionContext& context, const std::string& dir,
                         int64_t step_offset, const std::string& prefix, const std::string& role) {
@@ -328,12 +356,14 @@ HaqResult RunHaq(HaqProblem& problem, const CompressionContext& context) {
   result.full_precision_accuracy = p.full_precision_accuracy;
   Episode best;
   best.reward = -1e300;
+  std::vector<Episode> finalists;
   const auto start = Clock::now();
   for (int64_t index = 0; index < episodes; ++index) {
     if (context.stop_requested != nullptr && context.stop_requested->load())
       throw Interrupted("HAQ interrupted after " + std::to_string(index) + " episodes");
     const Episode e = RunEpisode(p, agent, index, result.times);
     if (e.reward > best.reward) best = e, result.best_episode = index;
+    KeepFinalist(finalists, e, static_cast<size_t>(config.haq.finalists));
     ReportEpisode(p, *context.reporter, index, e, best.reward, agent.sigma(index));
     bar.Update(index + 1, "best " + Format(100 * best.accuracy) + "% (full precision " +
                               Format(100 * p.full_precision_accuracy) + "%), cost ratio " +
@@ -347,7 +377,8 @@ HaqResult RunHaq(HaqProblem& problem, const CompressionContext& context) {
              FormatEpisodeTimes(result.times, "quantize+calibrate"));
   ReportEpisodeTimes(*context.reporter, episodes - 1, result.times, "quantize_seconds");
   context.reporter->OnMetric(episodes - 1, "full_precision_accuracy", p.full_precision_accuracy);
-  result.best = Export(p, best.applied, context, context.artifact_dir, episodes, "", "final");
+  result.best = Export(p, finalists[BestFinalist(p, finalists, context.show_progress)].applied,
+                       context, context.artifact_dir, episodes, "", "final");
   if (config.haq.compare_uniform) {
     const int bits = config.haq.budget_bits > 0 ? static_cast<int>(config.haq.budget_bits) : 4;
     result.uniform = Export(p, p.Uniform(bits), context, context.artifact_dir + "/uniform",

@@ -1,0 +1,168 @@
+#include "predictors/predictor.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "core/atomic_file.h"
+#include "core/errors.h"
+#include "predictors/models.h"
+
+namespace hwnas::predictors {
+
+void Examples::Add(std::vector<double> row, double target) {
+  if (row.size() != features.size())
+    throw DataError("an example has " + std::to_string(row.size()) + " feature values, expected " +
+                    std::to_string(features.size()));
+  rows.push_back(std::move(row));
+  targets.push_back(target);
+}
+
+void Predictor::Fit(const Examples& examples) {
+  if (examples.size() < min_examples())
+    throw DataError("too few examples to fit a " + kind() + " predictor (got " +
+                    std::to_string(examples.size()) + "; expected at least " +
+                    std::to_string(min_examples()) + ")");
+  if (examples.targets.size() != examples.rows.size())
+    throw DataError("examples have " + std::to_string(examples.rows.size()) + " rows but " +
+                    std::to_string(examples.targets.size()) + " targets");
+  for (const auto& row : examples.rows)
+    if (row.size() != examples.features.size())
+      throw DataError("an example has " + std::to_string(row.size()) +
+                      " feature values, expected " + std::to_string(examples.features.size()));
+  features_ = examples.features;
+  FitRows(examples.rows, examples.targets);
+  fitted_ = true;
+}
+
+double Predictor::Predict(const std::vector<double>& row) const {
+  if (!fitted_) throw DataError("the " + kind() + " predictor has not been fitted");
+  if (row.size() != features_.size())
+    throw DataError("a row of " + std::to_string(row.size()) + " features for a predictor of " +
+                    std::to_string(features_.size()));
+  return PredictRow(row);
+}
+
+// Feature names must match the predictor's, in order: the first difference is named.
+std::vector<double> Predictor::PredictAll(const Examples& examples) const {
+  const size_t n = std::max(features_.size(), examples.features.size());
+  for (size_t i = 0; i < n; ++i) {
+    const std::string want = i < features_.size() ? features_[i] : "(none)";
+    const std::string got = i < examples.features.size() ? examples.features[i] : "(none)";
+    if (want != got)
+      throw DataError("features do not match the predictor: feature " + std::to_string(i + 1) +
+                      " is '" + got + "', the predictor was fitted with '" + want + "' (" +
+                      std::to_string(features_.size()) + " features)");
+  }
+  return PredictRows(examples.rows);
+}
+
+std::vector<double> Predictor::PredictRows(const std::vector<std::vector<double>>& rows) const {
+  if (!fitted_) throw DataError("the " + kind() + " predictor has not been fitted");
+  for (const auto& row : rows)
+    if (row.size() != features_.size())
+      throw DataError("a row of " + std::to_string(row.size()) + " features for a predictor of " +
+                      std::to_string(features_.size()));
+  return PredictMany(rows);
+}
+
+std::vector<double> Predictor::PredictMany(const std::vector<std::vector<double>>& rows) const {
+  std::vector<double> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows) out.push_back(PredictRow(row));
+  return out;
+}
+
+void Predictor::Save(const std::string& path) const {
+  if (!fitted_) throw DataError("the " + kind() + " predictor has not been fitted");
+  nlohmann::json j{{"format", "hwnas-predictor"},
+                   {"version", 1},
+                   {"kind", kind()},
+                   {"features", features_},
+                   {"model", nlohmann::json::parse(ModelJson())}};
+  WriteFileAtomically(path, j.dump() + "\n", "predictor");
+}
+
+void Predictor::LoadInto(Predictor& part, const std::vector<std::string>& features,
+                         const std::string& json) {
+  part.features_ = features;
+  part.LoadModelJson(json);
+  part.fitted_ = true;
+}
+
+std::vector<std::string> PredictorKinds() { return {"ridge", "gbt", "ridge+gbt"}; }
+
+std::unique_ptr<Predictor> MakePredictor(const std::string& kind) {
+  if (kind == "ridge") return MakeRidge();
+  if (kind == "gbt") return MakeGbt();
+  if (kind == "ridge+gbt") return MakeRidgeGbt();
+  std::string known;
+  for (const std::string& k : PredictorKinds()) known += (known.empty() ? "" : ", ") + k;
+  throw UsageError("unknown predictor '" + kind + "' (known: " + known + ")");
+}
+
+std::unique_ptr<Predictor> LoadPredictor(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw IoError("cannot read predictor '" + path + "'");
+  std::stringstream text;
+  text << in.rdbuf();
+  try {
+    const nlohmann::json j = nlohmann::json::parse(text.str());
+    if (j.value("format", "") != "hwnas-predictor")
+      throw DataError("'" + path + "' is not an hwnas predictor (no \"format\": \"hwnas-predictor\")");
+    std::unique_ptr<Predictor> p = MakePredictor(j.at("kind").get<std::string>());
+    Predictor::LoadInto(*p, j.at("features").get<std::vector<std::string>>(),
+                        j.at("model").dump());
+    return p;
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError("predictor '" + path + "': " + e.what());
+  } catch (const UsageError& e) {
+    throw DataError("predictor '" + path + "': " + e.what());
+  }
+}
+
+double KendallTau(const std::vector<double>& a, const std::vector<double>& b) {
+  // tau-b in O(n^2): the test sets here hold at most a few thousand examples.
+  const size_t n = std::min(a.size(), b.size());
+  double concordant = 0, discordant = 0, ties_a = 0, ties_b = 0;
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = i + 1; j < n; ++j) {
+      const double da = a[i] - a[j], db = b[i] - b[j];
+      if (da == 0 && db == 0) continue;
+      if (da == 0) ties_a += 1;
+      else if (db == 0) ties_b += 1;
+      else if ((da > 0) == (db > 0)) concordant += 1;
+      else discordant += 1;
+    }
+  const double denominator =
+      std::sqrt((concordant + discordant + ties_a) * (concordant + discordant + ties_b));
+  return denominator > 0 ? (concordant - discordant) / denominator : 0;
+}
+
+PredictionErrors Score(const std::vector<double>& predictions, const std::vector<double>& targets) {
+  PredictionErrors e;
+  e.count = std::min(predictions.size(), targets.size());
+  if (e.count == 0) return e;
+  double squared = 0, relative = 0, within = 0;
+  for (size_t i = 0; i < e.count; ++i) {
+    const double error = predictions[i] - targets[i];
+    squared += error * error;
+    const double rel = targets[i] != 0 ? std::abs(error / targets[i]) : std::abs(error);
+    relative += rel;
+    within += rel <= 0.1 + 1e-12 ? 1 : 0;
+  }
+  e.rmse = std::sqrt(squared / e.count);
+  e.mape = relative / e.count;
+  e.within_10 = within / e.count;
+  e.kendall_tau = KendallTau(predictions, targets);
+  return e;
+}
+
+PredictionErrors Evaluate(const Predictor& predictor, const Examples& test) {
+  return Score(predictor.PredictAll(test), test.targets);
+}
+
+}  // namespace hwnas::predictors
