@@ -142,4 +142,25 @@ bool CalibrateIfNeeded(DeviceTable& target, const SearchSpace& space, int64_t ne
   return true;
 }
 
+constexpr int64_t kCalibrationNetworks = 10;  // as `hwnas latency build` by default
+
+// The device's table for the space, completed by measuring (or computing) what it lacks where
+// the device allows; a table-only device must already hold every entry.
+DeviceTable CompleteDeviceTable(results::Store& store, const SearchSpace& space,
+                                const Config& config, bool show_progress) {
+  DeviceTable target =
+      OpenDeviceTable(store, config.device.name, latency::MeasureOptionsOf(config), space.name);
+  if (!target.device) return target;
+  latency::BuildOptions options;
+  options.seed = config.seed;
+  options.show_progress = show_progress;
+  const auto report =
+      latency::FillTable(*target.device, AllCandidateLayers(space), target.table, options);
+  // The same calibration as `hwnas latency build`, so estimates match end-to-end measurements.
+  const bool calibrated =
+      CalibrateIfNeeded(target, space, kCalibrationNetworks, report.measured > 0, options);
+  if (report.measured > 0 || calibrated) SaveDeviceTable(store, target);
+  return target;
+}
+
 }  // namespace hwnas::cli

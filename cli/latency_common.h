@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "core/options.h"
 #include "core/search_space.h"
 #include "latency/builder.h"
 #include "latency/device.h"
@@ -54,6 +55,12 @@ std::vector<NetSpec> ToNetSpecs(const SearchSpace& space, const std::vector<Arch
 // Returns whether it calibrated.
 bool CalibrateIfNeeded(DeviceTable& target, const SearchSpace& space, int64_t networks,
                        bool table_changed, const latency::BuildOptions& options);
+
+// The device's table for the space, completed by measuring (or computing) what it lacks where
+// the device allows and calibrated like `hwnas latency build`; a table-only device is returned
+// as stored (it may lack keys).
+DeviceTable CompleteDeviceTable(results::Store& store, const SearchSpace& space,
+                                const Config& config, bool show_progress);
 
 struct GlobalOptions;
 // `latency estimate` and `latency validate` (latency_estimate_cmd.cpp).

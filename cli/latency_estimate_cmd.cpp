@@ -19,6 +19,7 @@
 #include "latency/builder.h"
 #include "latency/estimator.h"
 #include "latency/haq_table.h"
+#include "latency/op_predictor.h"
 #include "latency/stats.h"
 
 namespace hwnas::cli {
@@ -39,6 +40,7 @@ struct EstimateArgs {
   latency::MeasureOptions measure;
   OutputFormat format = OutputFormat::kTable;
   bool measure_network = false;
+  std::string predict_missing;  // a predictor kind: answer keys a table device lacks
 };
 
 // The newest network of `role` a run stored (e.g. a pruned one, to time it on a quiet machine).
@@ -90,7 +92,10 @@ void PrintEstimate(const latency::Estimate& estimate, const DeviceTable& target,
   if (estimate.network_scale != 1.0)
     std::printf("; sum of layers %.4f ms x network scale %.4f", estimate.layers_sum_ms,
                 estimate.network_scale);
-  if (!estimate.added_keys.empty())
+  if (estimate.predicted_layers > 0)
+    std::printf("; %lld layers predicted by the op latency model, not measured",
+                static_cast<long long>(estimate.predicted_layers));
+  else if (!estimate.added_keys.empty())
     std::printf("; %zu entries measured now and added", estimate.added_keys.size());
   std::printf(")\n");
   if (measured_ms > 0)
@@ -125,9 +130,18 @@ void EstimateNetwork(const NetSpec& net, const EstimateArgs& args, Store& store,
       (!target.device || target.device->kind() != latency::DeviceKind::kMeasurable))
     throw UsageError("--measure-network needs a measurable device (cpu, cuda; got '" + args.device +
                      "')");
-  latency::LatencyEstimator estimator(target.table, target.device.get());
+  std::optional<latency::OpLatencyModel> op_model;
+  if (!args.predict_missing.empty()) {
+    if (target.device)
+      throw UsageError("--predict-missing is for imported table devices; '" + args.device +
+                       "' measures or computes what its table lacks");
+    op_model = latency::OpLatencyModel::Fit(target.table, args.predict_missing);
+  }
+  latency::LatencyEstimator estimator(target.table, target.device.get(),
+                                      op_model ? &*op_model : nullptr);
   const latency::Estimate estimate = estimator.Run(net);
-  if (!estimate.added_keys.empty()) SaveDeviceTable(store, target);
+  // Predictions are not measurements: they never go into the stored table.
+  if (!estimate.added_keys.empty() && !op_model) SaveDeviceTable(store, target);
   double measured_ms = 0;
   if (args.measure_network) measured_ms = latency::EntryMs(target.device->MeasureNetwork(net));
   PrintEstimate(estimate, target, args.format, measured_ms);
@@ -174,9 +188,65 @@ void AddEstimateCommand(CLI::App& parent, const GlobalOptions& global) {
   cmd->add_flag("--measure-network", args->measure_network,
                 "also time the whole network end to end on the (measurable) device and print "
                 "it next to the estimate");
+  cmd->add_option("--predict-missing", args->predict_missing,
+                  "on an imported table device, predict the keys its table lacks with an op "
+                  "latency model fitted on its entries (ridge, gbt or ridge+gbt); such layers "
+                  "show source 'predicted'")
+      ->check(CLI::IsMember({"ridge", "gbt", "ridge+gbt"}));
   AddMeasureOptions(*cmd, &args->measure);
   AddFormatOption(*cmd, &args->format);
   cmd->callback([args, &global] { RunEstimate(*args, global); });
+}
+
+// ---- predictor --------------------------------------------------------------------------------
+
+struct OpModelArgs {
+  std::string device;
+  std::string space;
+  std::vector<std::string> models = {"ridge", "gbt", "ridge+gbt"};
+  int64_t folds = 5;
+  OutputFormat format = OutputFormat::kTable;
+};
+
+// How well an op latency model fitted on a device's table predicts entries it did not see.
+void RunOpModelCheck(const OpModelArgs& args, const GlobalOptions& global) {
+  auto store = Store::Open(global.db_path, Store::OpenMode::kExisting);
+  DeviceTable target = OpenDeviceTable(*store, args.device, {}, args.space);
+  if (target.table.empty())
+    throw UsageError("device '" + args.device + "' has no table entries to fit on" +
+                     (args.space.empty() ? "" : " for space '" + args.space + "'"));
+  Table table{{"model", "entries", "folds", "kendall_tau", "within_10pct", "mape"}, {}};
+  for (const std::string& model : args.models) {
+    const auto e = latency::OpLatencyModel::CrossValidate(target.table, model, args.folds);
+    table.rows.push_back(
+        {model, static_cast<int64_t>(e.count), args.folds, e.kendall_tau, e.within_10, e.mape});
+  }
+  if (args.format == OutputFormat::kTable)
+    std::printf("op latency model of %s (table %lld, %s): %lld-fold cross-validation\n",
+                args.device.c_str(), static_cast<long long>(target.table.info().store_id),
+                target.table.info().space.c_str(), static_cast<long long>(args.folds));
+  WriteTable(std::cout, table, args.format);
+}
+
+void AddOpModelCommand(CLI::App& parent, const GlobalOptions& global) {
+  auto args = std::make_shared<OpModelArgs>();
+  auto* cmd = parent.add_subcommand(
+      "predictor",
+      "Check the op latency model of a device: fitted on its table's entries (op type,\n"
+      "shapes, channels, kernel, stride, bits and the work they imply), each entry predicted\n"
+      "by a model that never saw it (k-fold). 'latency estimate --predict-missing MODEL'\n"
+      "uses such a model for keys an imported table lacks. Example:\n"
+      "  hwnas latency predictor --device pixel1");
+  cmd->add_option("--device", args->device, "device name")->required();
+  cmd->add_option("--space", args->space, "which of its tables (default: the newest)");
+  cmd->add_option("--model", args->models, "ridge, gbt, ridge+gbt (default: all three)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"ridge", "gbt", "ridge+gbt"}));
+  cmd->add_option("--folds", args->folds, "cross-validation folds")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 1000));
+  AddFormatOption(*cmd, &args->format);
+  cmd->callback([args, &global] { RunOpModelCheck(*args, global); });
 }
 
 // ---- validate ---------------------------------------------------------------------------------
@@ -357,6 +427,7 @@ void AddValidateCommand(CLI::App& parent, const GlobalOptions& global) {
 void AddLatencyEstimateCommands(CLI::App& latency, const GlobalOptions& global) {
   AddEstimateCommand(latency, global);
   AddValidateCommand(latency, global);
+  AddOpModelCommand(latency, global);
 }
 
 }  // namespace hwnas::cli

@@ -57,8 +57,8 @@ size_t ColumnIndex(const MeasuredArchs& data, const std::string& name, const std
     if (data.columns[c] == name) return c;
   std::string known;
   for (const std::string& c : data.columns) known += (known.empty() ? "" : ", ") + c;
-  throw UsageError("--column '" + name + "' is not a latency column of " + path + " (columns: " +
-                   known + ")");
+  throw UsageError("--column '" + name + "' is not a latency column of " + path +
+                   " (columns: " + known + ")");
 }
 
 std::vector<size_t> SelectedColumns(const MeasuredArchs& data, const PredictorArgs& args) {
@@ -75,9 +75,9 @@ Examples ColumnExamples(const MeasuredArchs& data, const ArchEncoder& encoder, s
 
 void CheckTrainSize(int64_t n, size_t available) {
   if (n < 1 || static_cast<size_t>(n) >= available)
-    throw UsageError("--train " + std::to_string(n) + " leaves no test architectures (the file has " +
-                     std::to_string(available) + "; expected 1.." + std::to_string(available - 1) +
-                     ")");
+    throw UsageError("--train " + std::to_string(n) +
+                     " leaves no test architectures (the file has " + std::to_string(available) +
+                     "; expected 1.." + std::to_string(available - 1) + ")");
 }
 
 void RunValidate(const PredictorArgs& args) {
@@ -101,7 +101,8 @@ void RunValidate(const PredictorArgs& args) {
           auto predictor = predictors::MakePredictor(model);
           const auto start = std::chrono::steady_clock::now();
           predictor->Fit(train);
-          seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+          seconds +=
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
           const auto e = predictors::Evaluate(*predictor, test);
           mean.count = e.count;
           mean.kendall_tau += e.kendall_tau / args.repeats;
@@ -122,9 +123,10 @@ void RunValidate(const PredictorArgs& args) {
 }
 
 void PrintErrors(const std::string& what, const predictors::PredictionErrors& e) {
-  std::printf("%s: %zu architectures, Kendall tau %.4f, within 10%% %.1f%%, MAPE %.2f%%, RMSE %.4f "
-              "ms\n",
-              what.c_str(), e.count, e.kendall_tau, 100 * e.within_10, 100 * e.mape, e.rmse);
+  std::printf(
+      "%s: %zu architectures, Kendall tau %.4f, within 10%% %.1f%%, MAPE %.2f%%, RMSE %.4f "
+      "ms\n",
+      what.c_str(), e.count, e.kendall_tau, 100 * e.within_10, 100 * e.mape, e.rmse);
 }
 
 void RunFit(const PredictorArgs& args) {
@@ -158,8 +160,9 @@ void RunEvaluate(const PredictorArgs& args) {
 }
 
 void AddCommonOptions(CLI::App& cmd, PredictorArgs& a) {
-  cmd.add_option("CSV", a.csv, "architectures and their latency: columns ks, e, d, r, then one "
-                               "column per device (the OFA MobileNetV3 format)")
+  cmd.add_option("CSV", a.csv,
+                 "architectures and their latency: columns ks, e, d, r, then one "
+                 "column per device (the OFA MobileNetV3 format)")
       ->required()
       ->check(CLI::ExistingFile);
   cmd.add_flag("--per-block", a.per_block,
@@ -192,10 +195,8 @@ void AddPredictorCommands(CLI::App& app) {
       "fit", "fit one predictor on one column and save it (JSON); scores it on the rest");
   AddCommonOptions(*fit, *args);
   fit->add_option("--column", args->columns, "the latency column")->required();
-  fit->add_option("--train", args->train, "architectures to fit on (default: all)")
-      ->expected(1);
-  fit->add_option("--model", args->models, "ridge, gbt or ridge+gbt (default ridge)")
-      ->expected(1);
+  fit->add_option("--train", args->train, "architectures to fit on (default: all)")->expected(1);
+  fit->add_option("--model", args->models, "ridge, gbt or ridge+gbt (default ridge)")->expected(1);
   fit->add_option("--seed", args->seed, "seed of the random choice of architectures");
   fit->add_option("--out", args->predictor_path, "where to write the predictor")->required();
   fit->callback([args] {

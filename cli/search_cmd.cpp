@@ -9,6 +9,7 @@
 
 #include "cli/amc_cmd.h"
 #include "cli/commands.h"
+#include "cli/evolution_cmd.h"
 #include "cli/haq_cmd.h"
 #include "cli/interrupt.h"
 #include "cli/latency_common.h"
@@ -28,8 +29,6 @@ namespace {
 using SearchArgs = ConfigArgs;
 using hwnas::Interrupted;
 
-constexpr int64_t kCalibrationNetworks = 10;  // as `hwnas latency build` by default
-
 void CheckSpaceMatchesData(const SearchSpace& space, const Dataset& data, const Config& config) {
   if (space.input_channels == data.channels && space.input_size == data.height &&
       space.input_size == data.width && space.num_classes == data.num_classes)
@@ -42,25 +41,6 @@ void CheckSpaceMatchesData(const SearchSpace& space, const Dataset& data, const 
             " classes; expected " + std::to_string(data.height) + "x" + std::to_string(data.width) +
             "x" + std::to_string(data.channels) + " images, " + std::to_string(data.num_classes) +
             " classes)"}});
-}
-
-// The device's table for the space, completed by measuring (or computing) what it lacks where
-// the device allows; a table-only device must already hold every entry.
-DeviceTable CompleteDeviceTable(results::Store& store, const SearchSpace& space,
-                                const Config& config, bool show_progress) {
-  DeviceTable target =
-      OpenDeviceTable(store, config.device.name, latency::MeasureOptionsOf(config), space.name);
-  if (!target.device) return target;
-  latency::BuildOptions options;
-  options.seed = config.seed;
-  options.show_progress = show_progress;
-  const auto report =
-      latency::FillTable(*target.device, AllCandidateLayers(space), target.table, options);
-  // The same calibration as `hwnas latency build`, so estimates match end-to-end measurements.
-  const bool calibrated =
-      CalibrateIfNeeded(target, space, kCalibrationNetworks, report.measured > 0, options);
-  if (report.measured > 0 || calibrated) SaveDeviceTable(store, target);
-  return target;
 }
 
 void PrintSummary(int64_t run_id, const Config& config, const search::ProxylessResult& search,
@@ -193,6 +173,7 @@ void RunSearch(const SearchArgs& args, const GlobalOptions& global) {
   const Config config = LoadConfig(args.config_path, args.overrides);
   if (config.strategy == "amc") return RunAmcSearch(config, global);
   if (config.strategy == "haq") return RunHaqSearch(config, global);
+  if (config.strategy == "evolution") return RunEvolutionSearch(config, global);
   SearchInputs in = PrepareSearch(config, global);
   auto store = results::Store::Open(global.db_path);
   const int64_t run_id = store->BeginRun(MakeRunInfo(in.config));

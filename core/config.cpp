@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 
 #include "core/yaml_reader.h"
@@ -25,10 +26,10 @@ struct StrategyInfo {
   bool needs_space = false;
 };
 constexpr StrategyInfo kStrategies[] = {
-    {"train", true},
-    {"proxyless", false, true},
-    {"amc", false},  // prunes `net` (with amc.weights) or amc.source_run's network
-    {"haq", false},  // quantizes `net` (with haq.weights) or haq.source_run's network
+    {"train", true},      {"proxyless", false, true},
+    {"amc", false},        // prunes `net` (with amc.weights) or amc.source_run's network
+    {"haq", false},        // quantizes `net` (with haq.weights) or haq.source_run's network
+    {"evolution", false},  // specializes evolution.supernet_run's supernet
 };
 
 const std::vector<std::pair<std::string, DatasetKind>>& DatasetNames() {
@@ -272,6 +273,40 @@ Schema<HaqOptions> HaqSchema() {
   return s;
 }
 
+Schema<EvolutionOptions> EvolutionSchema() {
+  using O = EvolutionOptions;
+  Schema<O> s;
+  s.String("supernet_run", &O::supernet_run, StringRule::kAny,
+           "id or name of a finished proxyless run whose trained supernet is specialized");
+  s.StringList("targets", &O::targets, StringRule::kNonEmpty,
+               "latency targets as DEVICE:MS (e.g. [\"cpu:0.8\", \"pixel1:20\"]); one network "
+               "per target");
+  s.Integer("accuracy_samples", &O::accuracy_samples, IntRange::Between(10, 100000),
+            "random architectures scored with inherited weights to fit the accuracy predictor");
+  s.Integer("eval_images", &O::eval_images, IntRange::AtLeast(0),
+            "held-out images that score a sampled architecture; 0 = all");
+  s.String("predictor", &O::predictor, StringRule::kNonEmpty,
+           "accuracy predictor: ridge, gbt or ridge+gbt");
+  s.Real("test_share", &O::test_share, RealRange::ClosedOpen(0, 1),
+         "share of the samples held back to report the predictor's RMSE and Kendall tau");
+  s.Integer("population", &O::population, IntRange::Between(4, 100000),
+            "individuals per generation");
+  s.Integer("generations", &O::generations, IntRange::Between(1, 100000),
+            "generations of the evolutionary search");
+  s.Real("parent_ratio", &O::parent_ratio, RealRange::OpenClosed(0, 1),
+         "share of the population kept as parents");
+  s.Real("mutation_ratio", &O::mutation_ratio, RealRange::Closed(0, 1),
+         "share of the children made by mutation (the rest by crossover)");
+  s.Real("mutate_prob", &O::mutate_prob, RealRange::OpenClosed(0, 1),
+         "probability that a mutation re-draws a block's choice");
+  s.Integer("finetune_epochs", &O::finetune_epochs, IntRange::Between(0, 10000),
+            "> 0: train every specialized network this many epochs from inherited weights");
+  s.Real("finetune_learning_rate", &O::finetune_learning_rate, RealRange::OpenClosed(0, 10),
+         "initial SGD learning rate of that fine-tuning (cosine decay)");
+  s.Bool("measure", &O::measure, "time every specialized network end to end on this CPU");
+  return s;
+}
+
 Schema<Config> ConfigSchema() {
   using O = Config;
   Schema<O> s;
@@ -282,7 +317,8 @@ Schema<Config> ConfigSchema() {
            "what to run: train = train the network given by `net`; proxyless = ProxylessNAS "
            "search of `space`, then train the derived network; amc = prune a trained network's "
            "channels with AMC, then fine-tune it; haq = choose a trained network's bit widths "
-           "with HAQ, then fine-tune it",
+           "with HAQ, then fine-tune it; evolution = specialize a trained supernet to latency "
+           "targets with an accuracy predictor",
            Presence::kRequired);
   s.Integer("seed", &O::seed, IntRange::AtLeast(0), "seeds every random number generator");
   s.Integer("threads", &O::threads, IntRange::Between(1, 256),
@@ -302,6 +338,8 @@ Schema<Config> ConfigSchema() {
             "ProxylessNAS search (strategy proxyless)");
   s.Section("amc", &O::amc, AmcSchema(), "AMC channel pruning (strategy amc)");
   s.Section("haq", &O::haq, HaqSchema(), "HAQ mixed-precision quantization (strategy haq)");
+  s.Section("evolution", &O::evolution, EvolutionSchema(),
+            "predictor-driven specialization of a trained supernet (strategy evolution)");
   return s;
 }
 
@@ -374,6 +412,35 @@ void CheckHaqKeys(const yaml::Mapping& root, const Config& config) {
   CheckEpisodes(section, "haq", h.episodes, h.agent);
 }
 
+// "DEVICE:MS" with a device name and a positive latency; the device itself is checked when the
+// run starts (it may be an imported table).
+void CheckEvolutionKeys(const yaml::Mapping& root, const Config& config) {
+  const EvolutionOptions& e = config.evolution;
+  const yaml::Mapping section = root.Section("evolution");
+  if (e.supernet_run.empty())
+    section.ReportError("supernet_run",
+                        "required with strategy evolution (expected the id or "
+                        "name of a finished proxyless run)");
+  if (e.targets.empty())
+    section.ReportError("targets",
+                        "required with strategy evolution (expected a list of "
+                        "DEVICE:MS, e.g. [\"cpu:0.8\"])");
+  for (const std::string& t : e.targets) {
+    const size_t colon = t.rfind(':');
+    char* end = nullptr;
+    const double ms = colon == std::string::npos ? 0 : std::strtod(t.c_str() + colon + 1, &end);
+    if (colon == 0 || colon == std::string::npos || end == t.c_str() + colon + 1 || *end != '\0' ||
+        !(ms > 0))
+      section.ReportError("targets", "'" + t +
+                                         "' is not a target (expected DEVICE:MS with a "
+                                         "latency in ms > 0, e.g. \"cpu:0.8\")");
+  }
+  const std::vector<std::string> known = {"ridge", "gbt", "ridge+gbt"};
+  if (std::find(known.begin(), known.end(), e.predictor) == known.end())
+    section.ReportError("predictor", "unknown predictor (got '" + e.predictor +
+                                         "'; expected ridge, gbt or ridge+gbt)");
+}
+
 // Rules that involve more than one key.
 void CheckAcrossKeys(const yaml::Mapping& root, const Config& config) {
   const StrategyInfo* strategy = FindStrategy(config.strategy);
@@ -402,6 +469,7 @@ void CheckAcrossKeys(const yaml::Mapping& root, const Config& config) {
   }
   if (config.strategy == "amc") CheckAmcKeys(root, config);
   if (config.strategy == "haq") CheckHaqKeys(root, config);
+  if (config.strategy == "evolution") CheckEvolutionKeys(root, config);
 }
 
 // A space that names an existing file next to the config is that file; anything else stays as

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace hwnas {
 
@@ -156,6 +157,26 @@ struct HaqOptions {
   DdpgOptions agent = HaqAgentDefaults();
 };
 
+// Once-for-All style specialization (strategy evolution): an accuracy predictor fitted on
+// architectures of a trained supernet (inherited weights, held-out split), then an evolutionary
+// search per (device, latency target) on it and each device's latency estimate.
+struct EvolutionOptions {
+  std::string supernet_run;          // id or name of a finished proxyless run
+  std::vector<std::string> targets;  // "DEVICE:MS", e.g. "cpu:0.8"
+  int64_t accuracy_samples = 200;    // architectures scored with inherited weights
+  int64_t eval_images = 2000;        // held-out images per sample; 0 = all
+  std::string predictor = "ridge";   // ridge, gbt or ridge+gbt
+  double test_share = 0.2;           // of the samples, kept to report the predictor's error
+  int64_t population = 100;
+  int64_t generations = 50;
+  double parent_ratio = 0.25;
+  double mutation_ratio = 0.5;  // of each new generation; the rest comes from crossover
+  double mutate_prob = 0.1;     // per block
+  int64_t finetune_epochs = 0;  // > 0: train each specialized network from inherited weights
+  double finetune_learning_rate = 0.01;
+  bool measure = true;  // time each specialized network end to end on this CPU
+};
+
 // One resolved configuration: a file plus its overrides, validated.
 struct Config {
   std::string source_path;  // the YAML file it came from
@@ -171,6 +192,7 @@ struct Config {
   ProxylessOptions proxyless;
   AmcOptions amc;
   HaqOptions haq;
+  EvolutionOptions evolution;
 };
 
 }  // namespace hwnas

@@ -23,6 +23,8 @@ inline constexpr uint64_t kMeasureOrder = 6;    // order in which latency entrie
 inline constexpr uint64_t kArchSample = 7;      // ProxylessNAS path sampling of the supernet
 inline constexpr uint64_t kAgent = 8;           // DDPG exploration and replay sampling
 inline constexpr uint64_t kCalibration = 9;  // AMC: feature-map points sampled for reconstruction
+inline constexpr uint64_t kEvolution = 10;   // evolution: index = generation, then child
+inline constexpr uint64_t kAccuracySample = 11;  // architectures scored to fit a predictor
 }  // namespace rng_stream
 
 // The SplitMix64 finaliser: a bijective 64-bit mix with full avalanche.

@@ -7,6 +7,7 @@
 
 #include "core/errors.h"
 #include "latency/op_key.h"
+#include "latency/op_predictor.h"
 
 namespace hwnas::latency {
 namespace {
@@ -35,6 +36,8 @@ const char* EntrySourceName(EntrySource source) {
       return "measured";
     case EntrySource::kModel:
       return "model";
+    case EntrySource::kPredicted:
+      return "predicted";
   }
   return "?";
 }
@@ -59,7 +62,12 @@ double EntryMs(const LatencyStats& stats) {
 
 void LatencyEstimator::AddMissing(const NetSpec& net, const std::vector<std::string>& keys,
                                   Estimate& estimate) {
-  if (device_ == nullptr || device_->kind() == DeviceKind::kTable) ThrowMissing(table_, keys);
+  if (device_ == nullptr || device_->kind() == DeviceKind::kTable) {
+    if (op_model_ == nullptr) ThrowMissing(table_, keys);
+    for (const std::string& key : AddPredictedEntries(table_, keys, *op_model_))
+      estimate.added_keys.push_back(key);
+    return;
+  }
   for (const LayerSpec& layer : net.layers) {
     const std::string key = OpKey(layer);
     if (table_.Contains(key)) continue;
@@ -79,9 +87,13 @@ Estimate LatencyEstimator::Run(const NetSpec& net) {
   for (size_t i = 0; i < net.layers.size(); ++i) {
     const bool added = std::find(estimate.added_keys.begin(), estimate.added_keys.end(), keys[i]) !=
                        estimate.added_keys.end();
-    const double ms = EntryMs(table_.At(keys[i]));
-    estimate.layers.push_back(
-        {net.layers[i].name, keys[i], ms, added ? added_source : EntrySource::kTable});
+    const LatencyStats& stats = table_.At(keys[i]);
+    const double ms = EntryMs(stats);
+    const EntrySource source = stats.predicted ? EntrySource::kPredicted
+                               : added         ? added_source
+                                               : EntrySource::kTable;
+    estimate.predicted_layers += stats.predicted ? 1 : 0;
+    estimate.layers.push_back({net.layers[i].name, keys[i], ms, source});
     estimate.layers_sum_ms += ms;
   }
   estimate.network_scale = NetworkScale(table_);

@@ -12,8 +12,9 @@
 
 namespace hwnas::latency {
 
-enum class EntrySource { kTable, kMeasured, kModel };
-const char* EntrySourceName(EntrySource source);  // "table", "measured", "model"
+enum class EntrySource { kTable, kMeasured, kModel, kPredicted };
+// "table", "measured", "model", "predicted"
+const char* EntrySourceName(EntrySource source);
 
 struct LayerEstimate {
   std::string layer;  // NetSpec layer name
@@ -27,13 +28,19 @@ struct Estimate {
   double layers_sum_ms = 0;  // the plain sum of the layers' entries
   double network_scale = 1;  // the table's calibrated network/sum ratio (1 when uncalibrated)
   std::vector<LayerEstimate> layers;
-  std::vector<std::string> added_keys;  // entries measured or computed now, added to the table
+  std::vector<std::string> added_keys;  // entries measured, computed or predicted now
+  int64_t predicted_layers = 0;         // layers whose entry is a prediction, not a measurement
 };
+
+class OpLatencyModel;
 
 class LatencyEstimator {
  public:
-  // `device` may be null: then only `table` answers. Both must outlive the estimator.
-  LatencyEstimator(LatencyTable& table, Device* device) : table_(table), device_(device) {}
+  // `device` may be null: then only `table` answers. With `op_model`, a key a table-only device
+  // lacks is predicted (and added to the table marked predicted) instead of being an error.
+  // All must outlive the estimator.
+  LatencyEstimator(LatencyTable& table, Device* device, const OpLatencyModel* op_model = nullptr)
+      : table_(table), device_(device), op_model_(op_model) {}
   Estimate Run(const NetSpec& net);
 
  private:
@@ -41,6 +48,7 @@ class LatencyEstimator {
 
   LatencyTable& table_;
   Device* device_;
+  const OpLatencyModel* op_model_;
 };
 
 // The latency an entry contributes: its median when known (robust to outliers), else its mean.

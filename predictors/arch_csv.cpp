@@ -116,9 +116,8 @@ MeasuredArchs ReadOfaArchCsv(const std::string& path) {
     ArchSample s;
     for (size_t b = 0; b < kernels.size(); ++b) {
       const bool present = static_cast<int>(b % per_stage) < depths[b / per_stage];
-      s.choices.push_back(present ? "k" + std::to_string(kernels[b]) + "e" +
-                                        std::to_string(expands[b])
-                                  : "none");
+      s.choices.push_back(
+          present ? "k" + std::to_string(kernels[b]) + "e" + std::to_string(expands[b]) : "none");
       categories.insert(s.choices.back());
     }
     s.numbers.push_back(t.Number(i, r));

@@ -15,8 +15,7 @@ namespace hwnas::predictors {
 namespace {
 
 void Check(int status, const char* what) {
-  if (status != 0)
-    throw DataError(std::string("xgboost: ") + what + ": " + XGBGetLastError());
+  if (status != 0) throw DataError(std::string("xgboost: ") + what + ": " + XGBGetLastError());
 }
 
 struct MatrixDeleter {
@@ -55,10 +54,15 @@ class Gbt : public Predictor {
     DMatrixHandle matrices[] = {train.get()};
     Check(XGBoosterCreate(matrices, 1, &booster_), "creating a booster");
     // One thread and a fixed seed: the same examples give the same trees.
-    const std::pair<const char*, const char*> params[] = {
-        {"objective", "reg:squarederror"}, {"max_depth", "4"}, {"eta", "0.05"},
-        {"subsample", "0.8"}, {"min_child_weight", "2"},
-        {"lambda", "1"}, {"nthread", "1"}, {"seed", "1"}, {"verbosity", "0"}};
+    const std::pair<const char*, const char*> params[] = {{"objective", "reg:squarederror"},
+                                                          {"max_depth", "4"},
+                                                          {"eta", "0.05"},
+                                                          {"subsample", "0.8"},
+                                                          {"min_child_weight", "2"},
+                                                          {"lambda", "1"},
+                                                          {"nthread", "1"},
+                                                          {"seed", "1"},
+                                                          {"verbosity", "0"}};
     for (const auto& [key, value] : params)
       Check(XGBoosterSetParam(booster_, key, value), "setting a parameter");
     for (int round = 0; round < kRounds; ++round)
@@ -81,8 +85,7 @@ class Gbt : public Predictor {
   std::string ModelJson() const override {
     bst_ulong length = 0;
     const char* bytes = nullptr;
-    Check(XGBoosterSaveModelToBuffer(booster_, R"({"format": "json"})", &length, &bytes),
-          "saving");
+    Check(XGBoosterSaveModelToBuffer(booster_, R"({"format": "json"})", &length, &bytes), "saving");
     return std::string(bytes, length);
   }
 

@@ -112,10 +112,10 @@ std::unique_ptr<Predictor> LoadPredictor(const std::string& path) {
   try {
     const nlohmann::json j = nlohmann::json::parse(text.str());
     if (j.value("format", "") != "hwnas-predictor")
-      throw DataError("'" + path + "' is not an hwnas predictor (no \"format\": \"hwnas-predictor\")");
+      throw DataError("'" + path +
+                      "' is not an hwnas predictor (no \"format\": \"hwnas-predictor\")");
     std::unique_ptr<Predictor> p = MakePredictor(j.at("kind").get<std::string>());
-    Predictor::LoadInto(*p, j.at("features").get<std::vector<std::string>>(),
-                        j.at("model").dump());
+    Predictor::LoadInto(*p, j.at("features").get<std::vector<std::string>>(), j.at("model").dump());
     return p;
   } catch (const nlohmann::json::exception& e) {
     throw DataError("predictor '" + path + "': " + e.what());
@@ -132,10 +132,14 @@ double KendallTau(const std::vector<double>& a, const std::vector<double>& b) {
     for (size_t j = i + 1; j < n; ++j) {
       const double da = a[i] - a[j], db = b[i] - b[j];
       if (da == 0 && db == 0) continue;
-      if (da == 0) ties_a += 1;
-      else if (db == 0) ties_b += 1;
-      else if ((da > 0) == (db > 0)) concordant += 1;
-      else discordant += 1;
+      if (da == 0)
+        ties_a += 1;
+      else if (db == 0)
+        ties_b += 1;
+      else if ((da > 0) == (db > 0))
+        concordant += 1;
+      else
+        discordant += 1;
     }
   const double denominator =
       std::sqrt((concordant + discordant + ties_a) * (concordant + discordant + ties_b));

@@ -48,7 +48,7 @@ class Predictor {
                        const std::vector<double>& targets) = 0;
   virtual double PredictRow(const std::vector<double>& row) const = 0;
   virtual std::vector<double> PredictMany(const std::vector<std::vector<double>>& rows) const;
-  virtual std::string ModelJson() const = 0;           // the fitted model, as JSON text
+  virtual std::string ModelJson() const = 0;  // the fitted model, as JSON text
   virtual void LoadModelJson(const std::string& json) = 0;
   friend std::unique_ptr<Predictor> LoadPredictor(const std::string& path);
   // For predictors built from others (ridge+gbt): a part's model, and loading one into a part.

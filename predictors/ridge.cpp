@@ -1,6 +1,7 @@
 // Ridge regression: least squares on standardized features with an L2 penalty chosen by
-// leave-one-out error, solved by a Cholesky factorisation of the normal equations. With few examples and additive effects (the
-// latency of a network is close to a sum over its blocks) it generalises better than trees.
+// leave-one-out error, solved by a Cholesky factorisation of the normal equations. With few
+// examples and additive effects (the latency of a network is close to a sum over its blocks) it
+// generalises better than trees.
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -114,8 +115,11 @@ class Ridge : public Predictor {
   }
 
   std::string ModelJson() const override {
-    return nlohmann::json{{"lambda", lambda_},   {"intercept", intercept_}, {"mean", mean_},
-                          {"scale", scale_},     {"weights", weights_}}
+    return nlohmann::json{{"lambda", lambda_},
+                          {"intercept", intercept_},
+                          {"mean", mean_},
+                          {"scale", scale_},
+                          {"weights", weights_}}
         .dump();
   }
   void LoadModelJson(const std::string& text) override {

@@ -24,6 +24,7 @@
 #include "core/errors.h"
 #include "core/progress.h"
 #include "core/sha256.h"
+#include "search/supernet_weights.h"
 #include "search/train_util.h"
 #include "supernet/supernet.h"
 
@@ -151,33 +152,6 @@ std::shared_ptr<const Dataset> SearchTrainSet(const Dataset& train, int64_t imag
   std::vector<int64_t> first(static_cast<size_t>(images));
   std::iota(first.begin(), first.end(), 0);
   return std::make_shared<const Dataset>(Subset(train, first, train.name + "-search"));
-}
-
-// Batch-norm running statistics of a supernet mix every path it trained, so a derived path
-// evaluated with them is near chance (measured on fmnist-mbconv: 10% against 36% in train mode).
-// As Once-for-All does for its subnets, they are recomputed for the active path: the plain
-// average over the first `batches` training batches (file order, no augmentation).
-void RecalibrateBatchNorm(SuperNet& net, const Dataset& data, const Config& config,
-                          int64_t batches) {
-  std::vector<torch::nn::BatchNorm2dImpl*> norms;
-  for (const auto& module : net->modules())
-    if (auto* bn = dynamic_cast<torch::nn::BatchNorm2dImpl*>(module.get())) norms.push_back(bn);
-  std::vector<c10::optional<double>> momentum;  // each layer's own, restored afterwards
-  for (auto* bn : norms) {
-    bn->reset_running_stats();
-    momentum.push_back(bn->options.momentum());
-  }
-  torch::NoGradGuard no_grad;
-  net->train();
-  BatchPipeline pipeline(data, PipelineOptions(config, /*training=*/false));
-  pipeline.StartEpoch(0);
-  for (int64_t k = 0; k < batches; ++k) {
-    auto batch = pipeline.Next();
-    if (!batch) break;
-    for (auto* bn : norms) bn->options.momentum(1.0 / static_cast<double>(k + 1));
-    net->forward(ImagesTensor(*batch, data, config.train.channels_last));
-  }
-  for (size_t i = 0; i < norms.size(); ++i) norms[i]->options.momentum() = momentum[i];
 }
 
 // The held-out stream feeds architecture steps: shuffled, never augmented, keeping a last partial
@@ -513,6 +487,45 @@ void ProxylessSearch::SaveInheritedWeights(const ProxylessResult& result) {
 }
 
 }  // namespace
+
+// Batch-norm running statistics of a supernet mix every path it trained, so a derived path
+// evaluated with them is near chance (measured on fmnist-mbconv: 10% against 36% in train mode).
+// As Once-for-All does for its subnets, they are recomputed for the active path: the plain
+// average over the first `batches` training batches (file order, no augmentation).
+void RecalibrateBatchNorm(supernet::SuperNet& net, const Dataset& data, const Config& config,
+                          int64_t batches) {
+  std::vector<torch::nn::BatchNorm2dImpl*> norms;
+  for (const auto& module : net->modules())
+    if (auto* bn = dynamic_cast<torch::nn::BatchNorm2dImpl*>(module.get())) norms.push_back(bn);
+  std::vector<c10::optional<double>> momentum;  // each layer's own, restored afterwards
+  for (auto* bn : norms) {
+    bn->reset_running_stats();
+    momentum.push_back(bn->options.momentum());
+  }
+  torch::NoGradGuard no_grad;
+  net->train();
+  BatchPipeline pipeline(data, PipelineOptions(config, /*training=*/false));
+  pipeline.StartEpoch(0);
+  for (int64_t k = 0; k < batches; ++k) {
+    auto batch = pipeline.Next();
+    if (!batch) break;
+    for (auto* bn : norms) bn->options.momentum(1.0 / static_cast<double>(k + 1));
+    net->forward(ImagesTensor(*batch, data, config.train.channels_last));
+  }
+  for (size_t i = 0; i < norms.size(); ++i) norms[i]->options.momentum() = momentum[i];
+}
+
+void LoadSupernetFromCheckpoint(supernet::SuperNet& net, const std::string& checkpoint_path) {
+  torch::serialize::InputArchive archive = OpenCheckpoint(checkpoint_path);
+  torch::serialize::InputArchive weights;
+  archive.read("supernet", weights);
+  try {
+    net->load(weights);
+  } catch (const c10::Error& e) {
+    throw DataError("search checkpoint " + checkpoint_path +
+                    " holds a supernet of another space (" + e.what_without_backtrace() + ")");
+  }
+}
 
 std::optional<CheckpointInfo> ReadCheckpointInfo(const std::string& path) {
   if (!std::filesystem::exists(path)) return std::nullopt;

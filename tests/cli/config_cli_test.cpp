@@ -79,8 +79,9 @@ TEST(ConfigCliTest, KeysListsEveryKey) {
   auto result = RunHwnas({"config", "keys"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_THAT(result.out, HasSubstr("| `train.epochs` | an integer in [1, 10000] | `2` |"));
-  EXPECT_THAT(result.out,
-              HasSubstr("| `strategy` | one of train, proxyless, amc, haq | required |"));
+  EXPECT_THAT(
+      result.out,
+      HasSubstr("| `strategy` | one of train, proxyless, amc, haq, evolution | required |"));
 }
 
 TEST(ConfigCliTest, HelpExplainsUsageWithExamples) {

@@ -258,13 +258,13 @@ TEST(ConfigErrorTest, UnknownKeyWithoutSuggestionListsTheKnownKeys) {
   EXPECT_THAT(Errors(std::string(kMinimal) + "colour: red\n"),
               ElementsAre("test.yaml:3:1: error: colour: unknown key (expected one of name, "
                           "strategy, seed, threads, net, space, data, device, train, "
-                          "proxyless, amc, haq)"));
+                          "proxyless, amc, haq, evolution)"));
 }
 
 TEST(ConfigErrorTest, MissingRequiredKeyIsLocatedAtTheEnclosingMapping) {
   EXPECT_THAT(Errors("# a comment\nnet: a.yaml\n"),
               ElementsAre("test.yaml:2:1: error: strategy: missing required key (expected one "
-                          "of train, proxyless, amc, haq)"));
+                          "of train, proxyless, amc, haq, evolution)"));
   EXPECT_THAT(Errors("strategy: train\n"),
               ElementsAre("test.yaml:1:1: error: net: missing required key (expected a path to "
                           "a NetSpec YAML file; strategy train trains the network it "
@@ -323,8 +323,9 @@ TEST(ConfigErrorTest, WrongEnumValueListsTheNames) {
                           "'cifar10'?"));
   EXPECT_THAT(
       Errors("strategy: proxyles\nnet: a.yaml\n"),
-      ElementsAre("test.yaml:1:11: error: strategy: unknown value (got \"proxyles\"; "
-                  "expected one of train, proxyless, amc, haq); did you mean 'proxyless'?"));
+      ElementsAre(
+          "test.yaml:1:11: error: strategy: unknown value (got \"proxyles\"; "
+          "expected one of train, proxyless, amc, haq, evolution); did you mean 'proxyless'?"));
 }
 
 TEST(ConfigErrorTest, MappingWhereScalarExpectedAndViceVersa) {
@@ -362,7 +363,7 @@ TEST(ConfigErrorTest, AllProblemsSortedByPositionOverridesLast) {
              {"threads=0", "data.datset=x"}),
       ElementsAre(
           "test.yaml:1:1: error: strategy: missing required key (expected one of train, proxyless, "
-          "amc, haq)",
+          "amc, haq, evolution)",
           "test.yaml:2:11: error: train.epochs: out of range (got 0; expected an integer in [1, "
           "10000])",
           "test.yaml:3:13: error: train.momentum: wrong type (got \"x\"; expected a number in "
@@ -567,6 +568,7 @@ TEST(ConfigToYamlTest, PrintsEveryDefaultInSchemaOrder) {
             "  calibration_images: 256\n"
             "  eval_images: 2000\n"
             "  episode_finetune_batches: 0\n"
+            "  finalists: 5\n"
             "  finetune_epochs: 1\n"
             "  finetune_learning_rate: 0.005\n"
             "  compare_uniform: false\n"
@@ -581,7 +583,22 @@ TEST(ConfigToYamlTest, PrintsEveryDefaultInSchemaOrder) {
             "    warmup_episodes: 20\n"
             "    initial_sigma: 0.5\n"
             "    sigma_decay: 0.99\n"
-            "    baseline_alpha: 0.5\n");
+            "    baseline_alpha: 0.5\n"
+            "evolution:\n"
+            "  supernet_run: \"\"\n"
+            "  targets: []\n"
+            "  accuracy_samples: 200\n"
+            "  eval_images: 2000\n"
+            "  predictor: \"ridge\"\n"
+            "  test_share: 0.2\n"
+            "  population: 100\n"
+            "  generations: 50\n"
+            "  parent_ratio: 0.25\n"
+            "  mutation_ratio: 0.5\n"
+            "  mutate_prob: 0.1\n"
+            "  finetune_epochs: 0\n"
+            "  finetune_learning_rate: 0.01\n"
+            "  measure: true\n");
 }
 
 TEST(ConfigToYamlTest, IsTheSameForTheSameConfig) {
@@ -654,10 +671,35 @@ TEST(AmcConfigTest, RulesAcrossKeysNameTheKey) {
                           "(got 0; expected a number in (0, 1])"));
 }
 
+TEST(ConfigEvolutionTest, TargetsSupernetAndPredictorAreChecked) {
+  EXPECT_THAT(
+      Errors("strategy: evolution\n"),
+      ElementsAre("test.yaml:1:1: error: evolution.supernet_run: required with strategy evolution "
+                  "(expected the id or name of a finished proxyless run)",
+                  "test.yaml:1:1: error: evolution.targets: required with strategy evolution "
+                  "(expected a list of DEVICE:MS, e.g. [\"cpu:0.8\"])"));
+  EXPECT_THAT(
+      Errors("strategy: evolution\nevolution:\n  supernet_run: \"1\"\n  targets: [cpu, "
+             "\"cpu:x\", \"cpu:0.5\", \":2\", \"pixel1:-1\"]\n  predictor: forest\n"),
+      ElementsAre("test.yaml:4:12: error: evolution.targets: 'cpu' is not a target (expected "
+                  "DEVICE:MS with a latency in ms > 0, e.g. \"cpu:0.8\")",
+                  "test.yaml:4:12: error: evolution.targets: 'cpu:x' is not a target (expected "
+                  "DEVICE:MS with a latency in ms > 0, e.g. \"cpu:0.8\")",
+                  "test.yaml:4:12: error: evolution.targets: ':2' is not a target (expected "
+                  "DEVICE:MS with a latency in ms > 0, e.g. \"cpu:0.8\")",
+                  "test.yaml:4:12: error: evolution.targets: 'pixel1:-1' is not a target (expected "
+                  "DEVICE:MS with a latency in ms > 0, e.g. \"cpu:0.8\")",
+                  "test.yaml:5:14: error: evolution.predictor: unknown predictor (got 'forest'; "
+                  "expected ridge, gbt or ridge+gbt)"));
+  EXPECT_THAT(Errors("strategy: evolution\nevolution: {supernet_run: \"1\", targets: "
+                     "[\"cpu:1\"]}\n"),
+              ElementsAre());
+}
+
 // ---- Names and docs -----------------------------------------------------------------------
 
 TEST(ConfigNamesTest, StrategiesAndDatasets) {
-  EXPECT_THAT(StrategyNames(), ElementsAre("train", "proxyless", "amc", "haq"));
+  EXPECT_THAT(StrategyNames(), ElementsAre("train", "proxyless", "amc", "haq", "evolution"));
   EXPECT_EQ(DatasetName(DatasetKind::kFashionMnist), "fashion-mnist");
   EXPECT_EQ(DatasetName(DatasetKind::kCifar10), "cifar10");
   EXPECT_EQ(DatasetName(DatasetKind::kSynthetic), "synthetic");
@@ -665,7 +707,7 @@ TEST(ConfigNamesTest, StrategiesAndDatasets) {
 
 TEST(DescribeConfigKeysTest, ListsEveryKeyWithTypeAndDefault) {
   std::vector<ConfigKeyDoc> keys = DescribeConfigKeys();
-  ASSERT_EQ(keys.size(), 109u);  // 52 + amc (17 + agent 11) + haq (18 + agent 11)
+  ASSERT_EQ(keys.size(), 125u);  // 52 + amc (17 + agent 11) + haq (19 + agent 11) + evolution 15
   auto find = [&](const std::string& key) {
     for (const auto& row : keys) {
       if (row.key == key) return row;

@@ -45,9 +45,13 @@ TEST(ArchEncoderTest, CountsChoicesPerGroupAndScalesThem) {
   const std::vector<double> row = encoder.Encode({{"a", "a", "b"}, {4}});
   const std::vector<double> expected = {2, 8, 0, 0, 0, 0, 0, 0, 1, 4, 0, 0, 4, 16};
   EXPECT_EQ(row, expected);
-  EXPECT_EQ(MessageOf([&] { encoder.Encode({{"a", "c", "b"}, {4}}); }),
+  EXPECT_EQ(MessageOf([&] {
+              encoder.Encode({{"a", "c", "b"}, {4}});
+            }),
             "block 2 has choice 'c', which the encoding does not know");
-  EXPECT_EQ(MessageOf([&] { encoder.Encode({{"a", "b"}, {4}}); }),
+  EXPECT_EQ(MessageOf([&] {
+              encoder.Encode({{"a", "b"}, {4}});
+            }),
             "an architecture of 2 blocks and 1 numbers for an encoding of 3 and 1");
 }
 
@@ -70,8 +74,9 @@ TEST(ArchCsvTest, BadFilesNameLineFieldAndColumn) {
   const std::string missing = WriteFile("missing.csv", "idx,ks,e,r,gpu\n0,3,3,128,1\n");
   EXPECT_EQ(MessageOf([&] { ReadOfaArchCsv(missing); }),
             missing + ": no column 'd' (columns: idx, ks, e, r, gpu)");
-  const std::string text = WriteFile("text.csv", "ks,e,d,r,gpu\n3-3,3-3,1-1,128,1.5\n3-3,3-3,1-1,"
-                                                 "128,fast\n");
+  const std::string text = WriteFile("text.csv",
+                                     "ks,e,d,r,gpu\n3-3,3-3,1-1,128,1.5\n3-3,3-3,1-1,"
+                                     "128,fast\n");
   EXPECT_EQ(MessageOf([&] { ReadOfaArchCsv(text); }),
             text + ":3:5: column 'gpu': 'fast' is not a number");
   const std::string width = WriteFile("width.csv", "ks,e,d,r,gpu\n3-3,3-3,1-1,128\n");

@@ -76,7 +76,8 @@ TEST(RidgeTest, LearnsALinearFunction) {
 
 TEST(GbtTest, LearnsAnInteractionRidgeCannot) {
   const Examples train = Product(400, 3), test = Product(200, 4);
-  auto ridge = MakePredictor("ridge"), gbt = MakePredictor("gbt"), both = MakePredictor("ridge+gbt");
+  auto ridge = MakePredictor("ridge"), gbt = MakePredictor("gbt"),
+       both = MakePredictor("ridge+gbt");
   ridge->Fit(train);
   gbt->Fit(train);
   both->Fit(train);
@@ -119,8 +120,7 @@ TEST(PredictorTest, BadInputIsRefusedWithAClearMessage) {
   EXPECT_EQ(MessageOf([&] { ridge->PredictAll(other); }),
             "features do not match the predictor: feature 2 is 'c', the predictor was fitted "
             "with 'b' (2 features)");
-  EXPECT_EQ(MessageOf([&] { ridge->Predict({1}); }),
-            "a row of 1 features for a predictor of 2");
+  EXPECT_EQ(MessageOf([&] { ridge->Predict({1}); }), "a row of 1 features for a predictor of 2");
   Examples e;
   e.features = {"a"};
   EXPECT_THROW(e.Add({1, 2}, 0), DataError);
@@ -129,9 +129,7 @@ TEST(PredictorTest, BadInputIsRefusedWithAClearMessage) {
 TEST(PredictorTest, LoadRefusesAFileThatIsNoPredictor) {
   const std::string path = HWNAS_TEST_TMP "/predictors/not-a-predictor.json";
   std::filesystem::create_directories(HWNAS_TEST_TMP "/predictors");
-  {
-    std::ofstream(path) << "{\"kind\": \"ridge\"}\n";
-  }
+  { std::ofstream(path) << "{\"kind\": \"ridge\"}\n"; }
   EXPECT_EQ(MessageOf([&] { LoadPredictor(path); }),
             "'" + path + "' is not an hwnas predictor (no \"format\": \"hwnas-predictor\")");
   EXPECT_THROW(LoadPredictor(path + ".missing"), IoError);

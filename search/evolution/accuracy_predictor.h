@@ -1,0 +1,51 @@
+// The accuracy predictor of a trained supernet: random architectures scored with inherited
+// weights (batch norm recomputed per path) on held-out images, encoded as per-block one-hot
+// choices plus per-stage counts, and a predictor fitted on most of them; the rest report its
+// RMSE and Kendall tau on architectures it did not see.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/search_space.h"
+#include "predictors/arch_encoding.h"
+#include "predictors/predictor.h"
+
+namespace hwnas {
+struct Config;
+struct DataSplits;
+
+namespace search {
+
+struct AccuracySample {
+  Arch arch;
+  double accuracy = 0;  // held-out, inherited weights
+};
+
+// Scores `count` random architectures of the supernet in `checkpoint_path` (a proxyless run's
+// search checkpoint) on the first eval_images held-out images. Throws Interrupted when *stop.
+std::vector<AccuracySample> SampleAccuracies(const SearchSpace& space, const Config& config,
+                                             const DataSplits& data,
+                                             const std::string& checkpoint_path, int64_t count,
+                                             int64_t eval_images, bool show_progress,
+                                             const std::atomic<bool>* stop);
+
+predictors::EncodingLayout AccuracyLayout(const SearchSpace& space);
+
+struct AccuracyModel {
+  predictors::ArchEncoder encoder;
+  std::unique_ptr<predictors::Predictor> predictor;
+  size_t train_count = 0;
+  predictors::PredictionErrors test;  // on the held-back samples (count 0 when none)
+
+  std::vector<double> Predict(const std::vector<Arch>& archs) const;  // thread-safe
+};
+
+// Fits `kind` on the samples but a seeded random test_share of them.
+AccuracyModel FitAccuracyModel(const SearchSpace& space, const std::vector<AccuracySample>& samples,
+                               const std::string& kind, double test_share, uint64_t seed);
+
+}  // namespace search
+}  // namespace hwnas
