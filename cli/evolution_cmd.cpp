@@ -109,8 +109,8 @@ DeviceLatency OpenDeviceLatency(results::Store& store, const SearchSpace& space,
                      space.name.c_str(), model.examples());
     }
   }
-  out.costs = std::make_shared<supernet::CandidateCosts>(
-      supernet::CandidateLatencies(space, table.table));
+  out.costs =
+      std::make_shared<supernet::CandidateCosts>(supernet::CandidateLatencies(space, table.table));
   if (table.device && table.device->kind() == latency::DeviceKind::kMeasurable)
     out.measurer = std::shared_ptr<latency::Device>(std::move(table.device));
   return out;
@@ -197,15 +197,15 @@ void RunEvolutionSearch(const Config& config, const GlobalOptions& global) {
     const search::LatencyTarget target =
         MakeTarget(devices.at(t.device), t.ms, space, config.evolution.measure);
     search::SpecializedNetwork found;
-    const int64_t id = RunCompression(
-        *store, target_config, global, [&](int64_t, const search::CompressionContext& c) {
-          search::TrainContext train;
-          train.reporter = c.reporter;
-          train.show_progress = c.show_progress;
-          train.artifact_dir = c.artifact_dir;
-          train.stop_requested = c.stop_requested;
-          found = specializer.Specialize(target, *c.reporter, train);
-        });
+    const int64_t id = RunCompression(*store, target_config, global,
+                                      [&](int64_t, const search::CompressionContext& c) {
+                                        search::TrainContext train;
+                                        train.reporter = c.reporter;
+                                        train.show_progress = c.show_progress;
+                                        train.artifact_dir = c.artifact_dir;
+                                        train.stop_requested = c.stop_requested;
+                                        found = specializer.Specialize(target, *c.reporter, train);
+                                      });
     const double accuracy =
         found.finetuned ? found.finetuned->test_accuracy : found.inherited_test_accuracy;
     char measured[32] = "-";

@@ -19,6 +19,7 @@
 #include "latency/builder.h"
 #include "latency/estimator.h"
 #include "latency/haq_table.h"
+#include "latency/network_correction.h"
 #include "latency/op_predictor.h"
 #include "latency/stats.h"
 
@@ -98,6 +99,9 @@ void PrintEstimate(const latency::Estimate& estimate, const DeviceTable& target,
   else if (!estimate.added_keys.empty())
     std::printf("; %zu entries measured now and added", estimate.added_keys.size());
   std::printf(")\n");
+  if (estimate.corrected_ms)
+    std::printf("network correction: %.4f ms (fitted on end-to-end measurements)\n",
+                *estimate.corrected_ms);
   if (measured_ms > 0)
     std::printf("measured end to end: %.4f ms (the estimate is %+.1f%% off)\n", measured_ms,
                 100.0 * (estimate.total_ms / measured_ms - 1.0));
@@ -249,6 +253,93 @@ void AddOpModelCommand(CLI::App& parent, const GlobalOptions& global) {
   cmd->callback([args, &global] { RunOpModelCheck(*args, global); });
 }
 
+// ---- correct ----------------------------------------------------------------------------------
+
+void PrintAgreement(const char* label, const latency::Agreement& a);  // below, with validate
+
+struct CorrectArgs {
+  std::string space;
+  std::string device = "cpu";
+  std::vector<int64_t> runs;
+  int64_t test_run = 0;
+  std::string model = "ridge";
+};
+
+// The networks a `latency validate` run measured, with their measured latency.
+void ValidatedNetworks(const Store& store, int64_t run, const CorrectArgs& args,
+                       std::vector<NetSpec>* nets, std::vector<double>* measured) {
+  const results::RunRecord r = store.GetRun(run);
+  const std::string name = "run " + std::to_string(run);
+  if (r.strategy != "latency-validate")
+    throw UsageError(name + " is a " + r.strategy +
+                     " run; the correction learns from 'hwnas latency validate' runs");
+  const auto config = nlohmann::json::parse(r.config_text, nullptr, false);
+  const std::string space = config.is_object() ? config.value("space", "") : "";
+  if (r.device != args.device || LoadSpace(space).name != LoadSpace(args.space).name)
+    throw UsageError(name + " validated " + space + " on " + r.device + ", not " + args.space +
+                     " on " + args.device);
+  for (const results::StoredArchitecture& a : store.Architectures(run))
+    if (a.record.role == "validation" && a.record.measured_latency_ms) {
+      nets->push_back(NetSpecFromJson(a.record.netspec_json, name));
+      measured->push_back(*a.record.measured_latency_ms);
+    }
+}
+
+void RunCorrect(const CorrectArgs& args, const GlobalOptions& global) {
+  auto store = Store::Open(global.db_path, Store::OpenMode::kExisting);
+  const SearchSpace space = LoadSpace(args.space);
+  DeviceTable target = OpenDeviceTable(*store, args.device, {}, space.name);
+  std::vector<NetSpec> nets;
+  std::vector<double> measured;
+  for (int64_t run : args.runs) ValidatedNetworks(*store, run, args, &nets, &measured);
+  const auto correction = latency::NetworkCorrection::Fit(nets, measured, target.table, args.model);
+  std::printf("network correction (%s) of table %lld (%s / %s), fitted on %zu networks\n",
+              args.model.c_str(), static_cast<long long>(target.table.info().store_id),
+              args.device.c_str(), space.name.c_str(), nets.size());
+  if (args.test_run > 0) {
+    std::vector<NetSpec> test;
+    std::vector<double> truth, scaled, corrected;
+    ValidatedNetworks(*store, args.test_run, args, &test, &truth);
+    for (const NetSpec& net : test) {
+      const auto e = latency::LatencyEstimator(target.table, nullptr).Run(net);
+      scaled.push_back(e.total_ms);
+      corrected.push_back(correction.CorrectedMs(net, target.table));
+    }
+    std::printf("on the %zu networks of run %lld (not fitted on):\n", test.size(),
+                static_cast<long long>(args.test_run));
+    char label[64];
+    std::snprintf(label, sizeof label, "sum x network scale %.4f",
+                  latency::NetworkScale(target.table));
+    PrintAgreement(label, latency::CompareLatencies(scaled, truth));
+    PrintAgreement("network correction", latency::CompareLatencies(corrected, truth));
+  }
+  correction.StoreIn(target.table, static_cast<int64_t>(nets.size()));
+  SaveDeviceTable(*store, target);
+  std::printf("stored with the table: 'latency estimate' and 'latency validate' report it\n");
+}
+
+void AddCorrectCommand(CLI::App& parent, const GlobalOptions& global) {
+  auto args = std::make_shared<CorrectArgs>();
+  auto* cmd = parent.add_subcommand(
+      "correct",
+      "Fit a network-level correction of a table on networks measured end to end by\n"
+      "'latency validate' runs: from the plain sum of a network's entries, the sums per layer\n"
+      "kind, layer counts and work to its measured latency. Stored with the table;\n"
+      "'latency estimate' and 'latency validate' then report the corrected estimate too.\n"
+      "--test-run scores it on another validation run first. Example:\n"
+      "  hwnas latency correct --space fmnist-mbconv --device cpu --runs 2 --test-run 3");
+  cmd->add_option("--space", args->space, "search space name or file")->required();
+  cmd->add_option("--device", args->device, "a measurable device")->capture_default_str();
+  cmd->add_option("--runs", args->runs, "'latency validate' runs to fit on")
+      ->required()
+      ->delimiter(',');
+  cmd->add_option("--test-run", args->test_run, "a validate run to score on, not fitted on");
+  cmd->add_option("--model", args->model, "ridge, gbt or ridge+gbt")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"ridge", "gbt", "ridge+gbt"}));
+  cmd->callback([args, &global] { RunCorrect(*args, global); });
+}
+
 // ---- validate ---------------------------------------------------------------------------------
 
 struct ValidateArgs {
@@ -302,19 +393,25 @@ std::string ValidationConfigText(const ValidateArgs& args, const DeviceTable& ta
 }
 
 struct Agreements {
-  latency::Agreement plain;      // the plain sum of layer entries
-  latency::Agreement corrected;  // the sum times the calibrated network scale
+  latency::Agreement plain;                   // the plain sum of layer entries
+  latency::Agreement corrected;               // the sum times the calibrated network scale
+  std::optional<latency::Agreement> network;  // the table's network correction, if it has one
 };
 
 Agreements Compare(const std::vector<ValidationSample>& samples) {
-  std::vector<double> plain, corrected, measured;
+  std::vector<double> plain, corrected, network, measured;
   for (const auto& s : samples) {
     plain.push_back(s.estimate.layers_sum_ms);
     corrected.push_back(s.estimate.total_ms);
+    if (s.estimate.corrected_ms) network.push_back(*s.estimate.corrected_ms);
     measured.push_back(s.measured_ms);
   }
-  return {latency::CompareLatencies(plain, measured),
-          latency::CompareLatencies(corrected, measured)};
+  Agreements a{latency::CompareLatencies(plain, measured),
+               latency::CompareLatencies(corrected, measured),
+               {}};
+  if (!network.empty() && network.size() == measured.size())
+    a.network = latency::CompareLatencies(network, measured);
+  return a;
 }
 
 MetricValues AgreementMetrics(const latency::Agreement& a, const std::string& prefix) {
@@ -359,6 +456,8 @@ int64_t StoreValidation(Store& store, const ValidateArgs& args, const DeviceTabl
     reporter->OnArchitecture(ValidationRecord(samples[i], static_cast<int64_t>(i), args.device));
   MetricValues metrics = AgreementMetrics(a.corrected, "");
   for (auto& m : AgreementMetrics(a.plain, "plain_")) metrics.push_back(m);
+  if (a.network)
+    for (auto& m : AgreementMetrics(*a.network, "network_correction_")) metrics.push_back(m);
   metrics.push_back({"network_scale", latency::NetworkScale(target.table)});
   reporter->OnMetrics(0, metrics);
   store.FinishRun(run, results::RunStatus::kFinished);
@@ -396,6 +495,7 @@ void RunValidate(const ValidateArgs& args, const GlobalOptions& global) {
   char label[64];
   std::snprintf(label, sizeof label, "x network scale %.4f", latency::NetworkScale(target.table));
   PrintAgreement(label, a.corrected);
+  if (a.network) PrintAgreement("network correction", *a.network);
 }
 
 void AddValidateCommand(CLI::App& parent, const GlobalOptions& global) {
@@ -428,6 +528,7 @@ void AddLatencyEstimateCommands(CLI::App& latency, const GlobalOptions& global) 
   AddEstimateCommand(latency, global);
   AddValidateCommand(latency, global);
   AddOpModelCommand(latency, global);
+  AddCorrectCommand(latency, global);
 }
 
 }  // namespace hwnas::cli

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/errors.h"
+#include "latency/network_correction.h"
 #include "latency/op_key.h"
 #include "latency/op_predictor.h"
 
@@ -98,6 +99,8 @@ Estimate LatencyEstimator::Run(const NetSpec& net) {
   }
   estimate.network_scale = NetworkScale(table_);
   estimate.total_ms = estimate.layers_sum_ms * estimate.network_scale;
+  if (const auto correction = NetworkCorrection::Of(table_))
+    estimate.corrected_ms = correction->CorrectedMs(net, table_);
   return estimate;
 }
 

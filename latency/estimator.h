@@ -4,6 +4,7 @@
 // a table-only device it is an error that names the missing keys. Never a silent default.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,8 @@ struct Estimate {
   std::vector<LayerEstimate> layers;
   std::vector<std::string> added_keys;  // entries measured, computed or predicted now
   int64_t predicted_layers = 0;         // layers whose entry is a prediction, not a measurement
+  // The table's network-level correction (NetworkCorrection), when it has one.
+  std::optional<double> corrected_ms;
 };
 
 class OpLatencyModel;

@@ -40,11 +40,24 @@ OpWork WorkOf(const ParsedKey& k) {
 }  // namespace
 
 const std::vector<std::string>& OpKeyFeatureNames() {
-  static const std::vector<std::string> names = {
-      "op=conv",       "op=expanded_conv", "op=logits",      "op=pool",       "log_macs",
-      "log_expand",    "log_spatial",      "log_project",    "log_in_elems",  "log_out_elems",
-      "log_mid_elems", "kernel",           "stride",         "idskip",        "se",
-      "hs",            "log_weight_bits",  "log_activation_bits"};
+  static const std::vector<std::string> names = {"op=conv",
+                                                 "op=expanded_conv",
+                                                 "op=logits",
+                                                 "op=pool",
+                                                 "log_macs",
+                                                 "log_expand",
+                                                 "log_spatial",
+                                                 "log_project",
+                                                 "log_in_elems",
+                                                 "log_out_elems",
+                                                 "log_mid_elems",
+                                                 "kernel",
+                                                 "stride",
+                                                 "idskip",
+                                                 "se",
+                                                 "hs",
+                                                 "log_weight_bits",
+                                                 "log_activation_bits"};
   return names;
 }
 

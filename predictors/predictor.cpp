@@ -76,14 +76,18 @@ std::vector<double> Predictor::PredictMany(const std::vector<std::vector<double>
   return out;
 }
 
-void Predictor::Save(const std::string& path) const {
+std::string Predictor::ToJson() const {
   if (!fitted_) throw DataError("the " + kind() + " predictor has not been fitted");
   nlohmann::json j{{"format", "hwnas-predictor"},
                    {"version", 1},
                    {"kind", kind()},
                    {"features", features_},
                    {"model", nlohmann::json::parse(ModelJson())}};
-  WriteFileAtomically(path, j.dump() + "\n", "predictor");
+  return j.dump();
+}
+
+void Predictor::Save(const std::string& path) const {
+  WriteFileAtomically(path, ToJson() + "\n", "predictor");
 }
 
 void Predictor::LoadInto(Predictor& part, const std::vector<std::string>& features,
@@ -104,24 +108,27 @@ std::unique_ptr<Predictor> MakePredictor(const std::string& kind) {
   throw UsageError("unknown predictor '" + kind + "' (known: " + known + ")");
 }
 
+std::unique_ptr<Predictor> PredictorFromJson(const std::string& text, const std::string& what) {
+  try {
+    const nlohmann::json j = nlohmann::json::parse(text);
+    if (!j.is_object() || j.value("format", "") != "hwnas-predictor")
+      throw DataError(what + " is not an hwnas predictor (no \"format\": \"hwnas-predictor\")");
+    std::unique_ptr<Predictor> p = MakePredictor(j.at("kind").get<std::string>());
+    Predictor::LoadInto(*p, j.at("features").get<std::vector<std::string>>(), j.at("model").dump());
+    return p;
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(what + ": " + e.what());
+  } catch (const UsageError& e) {
+    throw DataError(what + ": " + e.what());
+  }
+}
+
 std::unique_ptr<Predictor> LoadPredictor(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw IoError("cannot read predictor '" + path + "'");
   std::stringstream text;
   text << in.rdbuf();
-  try {
-    const nlohmann::json j = nlohmann::json::parse(text.str());
-    if (j.value("format", "") != "hwnas-predictor")
-      throw DataError("'" + path +
-                      "' is not an hwnas predictor (no \"format\": \"hwnas-predictor\")");
-    std::unique_ptr<Predictor> p = MakePredictor(j.at("kind").get<std::string>());
-    Predictor::LoadInto(*p, j.at("features").get<std::vector<std::string>>(), j.at("model").dump());
-    return p;
-  } catch (const nlohmann::json::exception& e) {
-    throw DataError("predictor '" + path + "': " + e.what());
-  } catch (const UsageError& e) {
-    throw DataError("predictor '" + path + "': " + e.what());
-  }
+  return PredictorFromJson(text.str(), "'" + path + "'");
 }
 
 double KendallTau(const std::vector<double>& a, const std::vector<double>& b) {

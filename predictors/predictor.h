@@ -42,6 +42,7 @@ class Predictor {
 
   // A JSON file {kind, features, model}; written atomically.
   void Save(const std::string& path) const;
+  std::string ToJson() const;  // the same text
 
  protected:
   virtual void FitRows(const std::vector<std::vector<double>>& rows,
@@ -50,7 +51,8 @@ class Predictor {
   virtual std::vector<double> PredictMany(const std::vector<std::vector<double>>& rows) const;
   virtual std::string ModelJson() const = 0;  // the fitted model, as JSON text
   virtual void LoadModelJson(const std::string& json) = 0;
-  friend std::unique_ptr<Predictor> LoadPredictor(const std::string& path);
+  friend std::unique_ptr<Predictor> PredictorFromJson(const std::string& text,
+                                                      const std::string& what);
   // For predictors built from others (ridge+gbt): a part's model, and loading one into a part.
   static std::string ModelOf(const Predictor& part) { return part.ModelJson(); }
   static void LoadInto(Predictor& part, const std::vector<std::string>& features,
@@ -68,6 +70,8 @@ std::unique_ptr<Predictor> MakePredictor(const std::string& kind);
 std::vector<std::string> PredictorKinds();
 // Throws DataError naming the file when it is not a saved predictor.
 std::unique_ptr<Predictor> LoadPredictor(const std::string& path);
+// From ToJson text; `what` names its origin in errors.
+std::unique_ptr<Predictor> PredictorFromJson(const std::string& text, const std::string& what);
 
 PredictionErrors Score(const std::vector<double>& predictions, const std::vector<double>& targets);
 PredictionErrors Evaluate(const Predictor& predictor, const Examples& test);

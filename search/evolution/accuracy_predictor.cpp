@@ -80,8 +80,8 @@ std::vector<double> AccuracyModel::Predict(const std::vector<Arch>& archs) const
 
 AccuracyModel FitAccuracyModel(const SearchSpace& space, const std::vector<AccuracySample>& samples,
                                const std::string& kind, double test_share, uint64_t seed) {
-  AccuracyModel model{predictors::ArchEncoder(AccuracyLayout(space)),
-                      predictors::MakePredictor(kind), 0, {}};
+  AccuracyModel model{
+      predictors::ArchEncoder(AccuracyLayout(space)), predictors::MakePredictor(kind), 0, {}};
   std::vector<size_t> order(samples.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   Rng rng(DeriveSeed(seed, rng_stream::kAccuracySample, 1));

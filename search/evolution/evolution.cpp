@@ -59,8 +59,8 @@ Candidate Feasible(const EvolutionProblem& p, const EvolutionSettings& s,
 
 // Individuals [from, to) of a generation, each drawn by `make(index, rng)`.
 std::vector<Candidate> Draw(const EvolutionProblem& p, const EvolutionSettings& s, size_t count,
-                            uint64_t generation_seed,
-                            const std::function<Arch(size_t, Rng&)>& make, int64_t* evaluated) {
+                            uint64_t generation_seed, const std::function<Arch(size_t, Rng&)>& make,
+                            int64_t* evaluated) {
   std::vector<Candidate> out(count);
   std::vector<int64_t> draws(count, 0);
   auto body = [&](size_t i) {
@@ -108,9 +108,9 @@ EvolutionResult Evolve(const EvolutionProblem& p, const EvolutionSettings& s) {
   const size_t size = static_cast<size_t>(s.population);
   const size_t parents = std::max<size_t>(1, static_cast<size_t>(s.parent_ratio * size));
   const size_t mutants = static_cast<size_t>(s.mutation_ratio * (size - parents));
-  std::vector<Candidate> pop =
-      Draw(p, s, size, DeriveSeed(s.seed, rng_stream::kEvolution, 0),
-           [&](size_t, Rng& rng) { return RandomChoice(p, rng); }, &result.evaluated);
+  std::vector<Candidate> pop = Draw(
+      p, s, size, DeriveSeed(s.seed, rng_stream::kEvolution, 0),
+      [&](size_t, Rng& rng) { return RandomChoice(p, rng); }, &result.evaluated);
   Score(p, s, pop);
   for (int64_t g = 1; g <= s.generations; ++g) {
     pop.resize(parents);
@@ -129,8 +129,7 @@ EvolutionResult Evolve(const EvolutionProblem& p, const EvolutionSettings& s) {
     });
   }
   result.best = pop.front();
-  result.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
 

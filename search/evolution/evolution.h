@@ -20,8 +20,8 @@ struct EvolutionSettings {
   double mutation_ratio = 0.5;
   double mutate_prob = 0.1;
   uint64_t seed = 1;
-  bool parallel = true;          // children and scores through TBB (results do not change)
-  int64_t max_draws = 10000;     // rejected draws per individual before giving up
+  bool parallel = true;       // children and scores through TBB (results do not change)
+  int64_t max_draws = 10000;  // rejected draws per individual before giving up
 };
 
 struct Candidate {

@@ -60,9 +60,8 @@ const AccuracyModel& Specializer::FitPredictor(Reporter& reporter, bool show_pro
                                                const std::atomic<bool>* stop) {
   const EvolutionOptions& e = config_.evolution;
   const auto start = std::chrono::steady_clock::now();
-  const std::vector<AccuracySample> samples =
-      SampleAccuracies(space_, config_, data_, checkpoint_, e.accuracy_samples, e.eval_images,
-                       show_progress, stop);
+  const std::vector<AccuracySample> samples = SampleAccuracies(
+      space_, config_, data_, checkpoint_, e.accuracy_samples, e.eval_images, show_progress, stop);
   const double sampling_seconds = SecondsSince(start);
   for (size_t i = 0; i < samples.size(); ++i) {
     ArchitectureRecord r =
@@ -92,7 +91,8 @@ const AccuracyModel& Specializer::FitPredictor(Reporter& reporter, bool show_pro
 SpecializedNetwork Specializer::Specialize(const LatencyTarget& target, Reporter& reporter,
                                            const TrainContext& context) {
   EvolutionProblem problem;
-  for (const BlockPosition& b : Blocks(space_)) problem.choices.push_back(CandidateNames(space_, b));
+  for (const BlockPosition& b : Blocks(space_))
+    problem.choices.push_back(CandidateNames(space_, b));
   problem.latency_ms = target.latency_ms;
   problem.accuracy = [this](const std::vector<Arch>& archs) { return model_->Predict(archs); };
   problem.target_ms = target.target_ms;
@@ -146,7 +146,8 @@ SpecializedNetwork Specializer::Specialize(const LatencyTarget& target, Reporter
     if (!out.finetuned->weights_path.empty())
       reporter.OnArtifact("weights", out.finetuned->weights_path);
   }
-  if (target.measure_ms) out.measured_ms = final_arch.measured_latency_ms = target.measure_ms(out.net);
+  if (target.measure_ms)
+    out.measured_ms = final_arch.measured_latency_ms = target.measure_ms(out.net);
   reporter.OnArchitecture(final_arch);
   return out;
 }

@@ -23,16 +23,20 @@ const std::string kPixel1 =
 
 std::string SearchedDatabase(const std::string& name) {
   const std::string db = MakeTempDir(name) + "/e.db";
-  const CommandResult r = RunHwnas({"--db", db, "-q", "search", kConfigs + "search-synthetic.yaml"});
+  const CommandResult r =
+      RunHwnas({"--db", db, "-q", "search", kConfigs + "search-synthetic.yaml"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return db;
 }
 
 CommandResult Evolution(const std::string& db, const std::string& targets,
                         std::vector<std::string> extra = {}) {
-  std::vector<std::string> args = {"--db", db, "-q", "search",
-                                    kConfigs + "evolution-synthetic.yaml",
-                                    "evolution.targets=" + targets};
+  std::vector<std::string> args = {"--db",
+                                   db,
+                                   "-q",
+                                   "search",
+                                   kConfigs + "evolution-synthetic.yaml",
+                                   "evolution.targets=" + targets};
   args.insert(args.end(), extra.begin(), extra.end());
   return RunHwnas(args);
 }
@@ -41,11 +45,12 @@ TEST(EvolutionCliTest, SpecializesOneSupernetToSeveralTargets) {
   const std::string db = SearchedDatabase("evolution");
   const bool phone = std::filesystem::exists(kPixel1);
   if (phone) {
-    const CommandResult r = RunHwnas({"--db", db, "latency", "import", kPixel1, "--device", "pixel1"});
+    const CommandResult r =
+        RunHwnas({"--db", db, "latency", "import", kPixel1, "--device", "pixel1"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
-  const std::string targets = phone ? "[\"cpu:0.3\", \"cpu:2\", \"pixel1:1000\"]"
-                                    : "[\"cpu:0.3\", \"cpu:2\"]";
+  const std::string targets =
+      phone ? "[\"cpu:0.3\", \"cpu:2\", \"pixel1:1000\"]" : "[\"cpu:0.3\", \"cpu:2\"]";
   const CommandResult r = Evolution(db, targets);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("run 2: accuracy predictor of run 1's supernet"));
@@ -81,9 +86,9 @@ TEST(EvolutionCliTest, BadInputIsRefusedBeforeAnythingIsStored) {
                         "train.epochs=1"})
                   .exit_code,
               0);
-    const CommandResult r = RunHwnas({"--db", other, "-q", "search",
-                                      kConfigs + "evolution-synthetic.yaml",
-                                      "evolution.targets=[\"cpu:1\"]"});
+    const CommandResult r =
+        RunHwnas({"--db", other, "-q", "search", kConfigs + "evolution-synthetic.yaml",
+                  "evolution.targets=[\"cpu:1\"]"});
     EXPECT_EQ(r.exit_code, 64);
     EXPECT_THAT(r.err, HasSubstr("run 1 (evolution.supernet_run) has strategy train; evolution "
                                  "specializes the supernet of a proxyless search"));
@@ -143,8 +148,8 @@ TEST(PredictorCliTest, ValidatesFitsAndReloadsLatencyPredictors) {
   EXPECT_THAT(v.out, HasSubstr("gpu_8,40,gbt,80,"));
 
   const std::string saved = dir + "/gpu_1.json";
-  const CommandResult fit = RunHwnas(
-      {"predictor", "fit", csv, "--column", "gpu_1", "--train", "100", "--out", saved});
+  const CommandResult fit =
+      RunHwnas({"predictor", "fit", csv, "--column", "gpu_1", "--train", "100", "--out", saved});
   ASSERT_EQ(fit.exit_code, 0) << fit.err;
   EXPECT_THAT(fit.out, HasSubstr("ridge predictor of gpu_1 fitted on 100 architectures"));
   const CommandResult same = RunHwnas({"predictor", "evaluate", saved, csv, "--column", "gpu_1"});
@@ -163,6 +168,37 @@ TEST(PredictorCliTest, ValidatesFitsAndReloadsLatencyPredictors) {
   const CommandResult few = RunHwnas({"predictor", "validate", csv, "--train", "120"});
   EXPECT_EQ(few.exit_code, 64);
   EXPECT_THAT(few.err, HasSubstr("--train 120 leaves no test architectures"));
+}
+
+// The network-level correction learns from two `latency validate` runs, is scored on a third,
+// and is reported by later estimates and validations.
+TEST(PredictorCliTest, NetworkCorrectionFromValidateRuns) {
+  const std::string db = MakeTempDir("correct") + "/c.db";
+  auto validate = [&](const std::string& seed) {
+    const CommandResult r =
+        RunHwnas({"--db", db, "-q", "latency", "validate", "--space", "synthetic-mbconv",
+                  "--samples", "12", "--rounds", "1", "--seed", seed});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r;
+  };
+  validate("1");
+  validate("2");
+  validate("3");
+  const CommandResult c = RunHwnas({"--db", db, "latency", "correct", "--space", "synthetic-mbconv",
+                                    "--runs", "1,2", "--test-run", "3"});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_THAT(c.out, HasSubstr("network correction (ridge) of table 1 (cpu / synthetic-mbconv), "
+                               "fitted on 24 networks"));
+  EXPECT_THAT(c.out, HasSubstr("on the 12 networks of run 3 (not fitted on):"));
+  EXPECT_THAT(validate("4").out, HasSubstr("  network correction "));
+  const CommandResult estimate = RunHwnas({"--db", db, "latency", "estimate", "--space",
+                                           "synthetic-mbconv", "--arch", "k3e3 skip k5e3"});
+  ASSERT_EQ(estimate.exit_code, 0) << estimate.err;
+  EXPECT_THAT(estimate.out, HasSubstr("network correction: "));
+  const CommandResult wrong =
+      RunHwnas({"--db", db, "latency", "correct", "--space", "fmnist-mbconv", "--runs", "1"});
+  EXPECT_EQ(wrong.exit_code, 64);
+  EXPECT_THAT(wrong.err, HasSubstr("run 1 validated synthetic-mbconv on cpu, not fmnist-mbconv"));
 }
 
 }  // namespace

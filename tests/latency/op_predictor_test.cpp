@@ -41,9 +41,9 @@ LatencyTable SyntheticTable() {
     for (int64_t c : {16, 24, 32, 48, 64})
       for (int64_t k : {3, 5}) {
         const std::string key = "expanded_conv-input:" + std::to_string(size) + "x" +
-                                std::to_string(size) + "x" + std::to_string(c) + "-output:" +
-                                std::to_string(size) + "x" + std::to_string(size) + "x" +
-                                std::to_string(c) + "-expand:6-kernel:" + std::to_string(k) +
+                                std::to_string(size) + "x" + std::to_string(c) +
+                                "-output:" + std::to_string(size) + "x" + std::to_string(size) +
+                                "x" + std::to_string(c) + "-expand:6-kernel:" + std::to_string(k) +
                                 "-stride:1-idskip:1";
         const double macs = size * size * (2.0 * c * 6 * c + 6 * c * k * k);
         LatencyStats s;

@@ -99,7 +99,10 @@ TEST(AccuracyModelTest, RanksUnseenArchitectures) {
     AccuracySample s{RandomArch(space, rng), 0.5};
     for (size_t b = 0; b < s.arch.choices.size(); ++b) {
       const std::string& c = s.arch.choices[b];
-      s.accuracy += (c == "k5e3" ? 0.01 : c == "k3e6" ? 0.02 : c == "skip" ? -0.03 : 0) *
+      s.accuracy += (c == "k5e3"   ? 0.01
+                     : c == "k3e6" ? 0.02
+                     : c == "skip" ? -0.03
+                                   : 0) *
                     (1 + 0.2 * static_cast<double>(b));
     }
     samples.push_back(s);
