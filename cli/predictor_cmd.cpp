@@ -32,6 +32,7 @@ struct PredictorArgs {
   int64_t repeats = 3;
   uint64_t seed = 1;
   bool per_block = false;
+  std::string prior;  // validate: a column (another device) whose predictions are a feature
   std::string predictor_path;  // fit: --out; evaluate: the saved predictor
   OutputFormat format = OutputFormat::kTable;
 };
@@ -80,17 +81,40 @@ void CheckTrainSize(int64_t n, size_t available) {
                      "; expected 1.." + std::to_string(available - 1) + ")");
 }
 
+// Transfer from another device, as HELP does with its meta-training devices: a predictor fitted
+// on every architecture measured on the prior column answers for each architecture, and the
+// target device's few examples only learn how its latency maps from that answer (a quadratic),
+// which a handful of examples can do where the whole encoding needs hundreds.
+Examples WithPrior(Examples examples, const std::vector<double>& prior, const std::string& name) {
+  examples.features = {"prior:" + name, "prior:" + name + "^2"};
+  for (size_t i = 0; i < examples.rows.size(); ++i)
+    examples.rows[i] = {prior[i], prior[i] * prior[i]};
+  return examples;
+}
+
+std::vector<double> PriorPredictions(const MeasuredArchs& data, const ArchEncoder& encoder,
+                                     const PredictorArgs& args) {
+  if (args.prior.empty()) return {};
+  const Examples all = ColumnExamples(data, encoder, ColumnIndex(data, args.prior, args.csv));
+  auto prior = predictors::MakePredictor("ridge+gbt");
+  prior->Fit(all);
+  return prior->PredictAll(all);
+}
+
 void RunValidate(const PredictorArgs& args) {
   MeasuredArchs data = predictors::ReadOfaArchCsv(args.csv);
   data.layout.per_block = args.per_block;
   const ArchEncoder encoder(data.layout);
   for (int64_t n : args.train) CheckTrainSize(n, data.samples.size());
   for (const std::string& m : args.models) predictors::MakePredictor(m);  // names first
+  const std::vector<double> prior = PriorPredictions(data, encoder, args);
   Table table{{"column", "train", "model", "test", "kendall_tau", "within_10pct", "mape", "rmse_ms",
                "fit_seconds"},
               {}};
   for (size_t column : SelectedColumns(data, args)) {
-    const Examples all = ColumnExamples(data, encoder, column);
+    if (data.columns[column] == args.prior) continue;
+    Examples all = ColumnExamples(data, encoder, column);
+    if (!prior.empty()) all = WithPrior(std::move(all), prior, args.prior);
     for (int64_t n : args.train)
       for (const std::string& model : args.models) {
         predictors::PredictionErrors mean;
@@ -188,6 +212,9 @@ void AddPredictorCommands(CLI::App& app) {
   validate->add_option("--repeats", args->repeats, "random splits averaged (default 3)")
       ->check(CLI::Range(1, 100));
   validate->add_option("--seed", args->seed, "seed of the first split (default 1)");
+  validate->add_option("--prior", args->prior,
+                       "another device's column: a predictor fitted on all of its architectures "
+                       "becomes a feature (transfer between devices, as HELP's meta-training)");
   AddFormatOption(*validate, &args->format);
   validate->callback([args] { RunValidate(*args); });
 

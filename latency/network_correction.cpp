@@ -9,9 +9,9 @@
 namespace hwnas::latency {
 
 const std::vector<std::string>& NetworkFeatureNames() {
-  static const std::vector<std::string> names = {
-      "sum_ms",  "conv_ms",       "mbconv_ms", "logits_ms",     "layers",
-      "mbconvs", "skip_mbconvs", "mmacs",      "mparams"};
+  static const std::vector<std::string> names = {"sum_ms",       "conv_ms", "mbconv_ms",
+                                                 "logits_ms",    "layers",  "mbconvs",
+                                                 "skip_mbconvs", "mmacs",   "mparams"};
   return names;
 }
 
@@ -32,8 +32,15 @@ std::vector<double> NetworkFeatures(const NetSpec& net, const LatencyTable& tabl
       skips += layer.skip ? 1 : 0;
     }
   }
-  return {sum,     conv,  mbconv, logits, static_cast<double>(net.layers.size()),
-          mbconvs, skips, NetFlops(net) / 1e6, NetParams(net) / 1e6};
+  return {sum,
+          conv,
+          mbconv,
+          logits,
+          static_cast<double>(net.layers.size()),
+          mbconvs,
+          skips,
+          NetFlops(net) / 1e6,
+          NetParams(net) / 1e6};
 }
 
 NetworkCorrection NetworkCorrection::Fit(const std::vector<NetSpec>& nets,

@@ -147,6 +147,12 @@ TEST(PredictorCliTest, ValidatesFitsAndReloadsLatencyPredictors) {
   EXPECT_THAT(v.out, HasSubstr("gpu_1,80,ridge,40,"));
   EXPECT_THAT(v.out, HasSubstr("gpu_8,40,gbt,80,"));
 
+  const CommandResult prior = RunHwnas({"predictor", "validate", csv, "--prior", "gpu_8", "--train",
+                                        "10", "--repeats", "1", "--format", "csv"});
+  ASSERT_EQ(prior.exit_code, 0) << prior.err;
+  EXPECT_THAT(prior.out, HasSubstr("gpu_1,10,ridge,110,0.99"));  // gpu_1 = gpu_8 / 2
+  EXPECT_THAT(prior.out, ::testing::Not(HasSubstr("gpu_8,")));
+
   const std::string saved = dir + "/gpu_1.json";
   const CommandResult fit =
       RunHwnas({"predictor", "fit", csv, "--column", "gpu_1", "--train", "100", "--out", saved});

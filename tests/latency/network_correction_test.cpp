@@ -52,7 +52,8 @@ TEST(NetworkCorrectionTest, LearnsWhatThePlainSumMisses) {
   const auto correction = NetworkCorrection::Fit(f.nets, f.measured, f.table);
   double worst = 0;
   for (size_t i = 0; i < f.nets.size(); ++i)
-    worst = std::max(worst, std::abs(correction.CorrectedMs(f.nets[i], f.table) / f.measured[i] - 1));
+    worst =
+        std::max(worst, std::abs(correction.CorrectedMs(f.nets[i], f.table) / f.measured[i] - 1));
   EXPECT_LT(worst, 0.02);
 
   // Kept with the table, the estimator reports it next to the plain estimate.
