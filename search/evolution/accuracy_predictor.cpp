@@ -1,7 +1,9 @@
 #include "search/evolution/accuracy_predictor.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/config.h"
