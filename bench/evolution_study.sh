@@ -8,13 +8,15 @@
 #  - the report: time per specialization vs per search, accuracy and latency of both, and
 #    `hwnas results pareto`.
 #   bench/evolution_study.sh [DB]
-# TARGETS (default "1.0 0.6 0.8"), PIXEL1_TARGET (default 25), FINETUNE (default 4).
+# TARGETS (default "1.0 0.6 0.8"), EXTRA_TARGETS (cpu targets specialized but not searched,
+# default none), PIXEL1_TARGET (default 3), FINETUNE (default 4).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HWNAS=build/cli/hwnas
 DB="${1:-$(mktemp -d)/evolution-study.db}"
 TARGETS="${TARGETS:-1.0 0.6 0.8}"
-PIXEL1_TARGET="${PIXEL1_TARGET:-25}"
+EXTRA_TARGETS="${EXTRA_TARGETS:-}"
+PIXEL1_TARGET="${PIXEL1_TARGET:-3}"
 FINETUNE="${FINETUNE:-4}"
 echo "database $DB, cpu targets $TARGETS ms, pixel1 $PIXEL1_TARGET ms"
 query() { sqlite3 -separator ' | ' "$DB" "$@"; }
@@ -33,7 +35,7 @@ if [ -z "$(query "SELECT id FROM devices WHERE name = 'pixel1'" 2>/dev/null)" ];
   $HWNAS --db "$DB" -q latency import ../shared/data/luts/proxylessnas-mobile-pixel1.yaml --device pixel1 > /dev/null
 fi
 list=""
-for t in $TARGETS; do list="$list\"cpu:$t\", "; done
+for t in $TARGETS $EXTRA_TARGETS; do list="$list\"cpu:$t\", "; done
 list="[${list}\"pixel1:$PIXEL1_TARGET\"]"
 start=$(date +%s%N)
 $HWNAS --db "$DB" search configs/evolution-fmnist.yaml "evolution.supernet_run=$supernet" \
