@@ -99,8 +99,8 @@ Estimate LatencyEstimator::Run(const NetSpec& net) {
   }
   estimate.network_scale = NetworkScale(table_);
   estimate.total_ms = estimate.layers_sum_ms * estimate.network_scale;
-  if (const auto correction = NetworkCorrection::Of(table_))
-    estimate.corrected_ms = correction->CorrectedMs(net, table_);
+  if (!correction_read_) correction_ = NetworkCorrection::Of(table_), correction_read_ = true;
+  if (correction_) estimate.corrected_ms = correction_->CorrectedMs(net, table_);
   return estimate;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "latency/device.h"
+#include "latency/network_correction.h"
 #include "latency/table.h"
 
 namespace hwnas::latency {
@@ -52,6 +53,9 @@ class LatencyEstimator {
   LatencyTable& table_;
   Device* device_;
   const OpLatencyModel* op_model_;
+  // The table's network correction, read from its properties once, on the first Run.
+  bool correction_read_ = false;
+  std::optional<NetworkCorrection> correction_;
 };
 
 // The latency an entry contributes: its median when known (robust to outliers), else its mean.
