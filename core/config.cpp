@@ -258,7 +258,8 @@ Schema<HaqOptions> HaqSchema() {
   s.Integer("eval_images", &O::eval_images, IntRange::AtLeast(0),
             "held-out images that score an episode; 0 = all");
   s.Integer("episode_finetune_batches", &O::episode_finetune_batches, IntRange::Between(0, 10000),
-            "training batches (of 512) of fine-tuning inside each episode; 0 = none");
+            "training batches (of data.batch_size, the same ones every episode) of fine-tuning "
+            "inside each episode and before the finalists are re-scored; 0 = none");
   s.Integer("finalists", &O::finalists, IntRange::Between(1, 1000),
             "the best distinct policies by episode reward, re-scored on the whole held-out split; "
             "the best of them is exported (an episode's score on eval_images is noisy)");

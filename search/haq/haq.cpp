@@ -49,6 +49,21 @@ std::string Format(double value) {
 constexpr int64_t kStaticFeatures = 8;
 constexpr int64_t kStateSize = kStaticFeatures + 2;
 
+// The same `count` training batches of data.batch_size every episode: with so few steps each one
+// counts (the batch norm statistics follow the quantized network step by step).
+Batches FineTuneBatches(const Dataset& train, int64_t count, const Config& config) {
+  Batches batches;
+  if (count == 0) return batches;
+  const int64_t size = config.data.batch_size;
+  for (const auto& [images, labels] :
+       CollectBatches(train, count * size, config, config.train.channels_last)) {
+    const auto image_parts = images.split(size), label_parts = labels.split(size);
+    for (size_t i = 0; i < image_parts.size(); ++i)
+      batches.emplace_back(image_parts[i], label_parts[i]);
+  }
+  return batches;
+}
+
 }  // namespace
 
 std::vector<QuantOp> QuantOps(const NetSpec& net) {
@@ -138,9 +153,7 @@ HaqProblem::Impl::Impl(const NetSpec& n, const std::string& weights, const Confi
     images.push_back(batch.first);
   calibration = torch::cat(images);
   eval_batches = CollectBatches(data.holdout, o.eval_images, config, config.train.channels_last);
-  if (o.episode_finetune_batches > 0)
-    finetune_batches = CollectBatches(data.train, o.episode_finetune_batches * 512, config,
-                                      config.train.channels_last);
+  finetune_batches = FineTuneBatches(data.train, o.episode_finetune_batches, config);
   full_precision_accuracy = BatchesAccuracy(model, eval_batches);
 }
 
@@ -299,12 +312,14 @@ void KeepFinalist(std::vector<Episode>& finalists, const Episode& e, size_t coun
 }
 
 // An episode's score on eval_images is noisy, and the best of hundreds of noisy scores is biased
-// upwards; the finalists are re-scored on the whole held-out split and the best one wins.
+// upwards; the finalists are re-scored on the whole held-out split, after the same short
+// fine-tuning as in their episodes, and the best one wins.
 size_t BestFinalist(const HaqProblem::Impl& p, const std::vector<Episode>& finalists, bool show) {
   size_t best = 0;
   std::vector<double> accuracy;
   for (const Episode& f : finalists) {
     supernet::Network q = p.Quantized(f.applied);
+    p.FineTuneBriefly(q);
     accuracy.push_back(Accuracy(q, p.data.holdout, p.config));
     if (accuracy.back() > accuracy[best]) best = accuracy.size() - 1;
   }
