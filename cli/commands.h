@@ -1,7 +1,8 @@
-// The subcommands of the hwnas executable. Each Add* function lives in its own file
+// The subcommands of the hwnas executables. Each Add* function lives in its own file
 // (config_cmd.cpp, results_cmd.cpp, train_cmd.cpp, latency_cmd.cpp, ...) and registers one
-// subcommand tree. Callbacks throw hwnas::Error subclasses; main.cpp turns them into a message and
-// an exit code.
+// subcommand tree. Callbacks throw hwnas::Error subclasses; app.cpp turns them into a message and
+// an exit code. The torch-free front (hwnas) registers config, results, predictor and the latency
+// read commands; the engine (hwnas-torch) registers every command.
 #pragma once
 
 #include <string>
@@ -22,6 +23,11 @@ void AddConfigCommands(CLI::App& app);
 void AddResultsCommands(CLI::App& app, const GlobalOptions& global);
 void AddTrainCommand(CLI::App& app, const GlobalOptions& global);
 void AddSearchCommand(CLI::App& app, const GlobalOptions& global);
+// The `latency` command and its torch-free subcommands list, show and diff
+// (latency_read_cmd.cpp).
+CLI::App* AddLatencyGroup(CLI::App& app);
+void AddLatencyReadCommands(CLI::App& latency, const GlobalOptions& global);
+// `latency` with every subcommand (engine only).
 void AddLatencyCommands(CLI::App& app, const GlobalOptions& global);
 void AddPredictorCommands(CLI::App& app);
 

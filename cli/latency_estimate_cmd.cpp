@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "cli/commands.h"
+#include "cli/engine_commands.h"
 #include "cli/latency_common.h"
 #include "cli/output.h"
 #include "core/errors.h"
@@ -171,13 +172,8 @@ void RunEstimate(const EstimateArgs& args, const GlobalOptions& global) {
 
 void AddEstimateCommand(CLI::App& parent, const GlobalOptions& global) {
   auto args = std::make_shared<EstimateArgs>();
-  auto* cmd = parent.add_subcommand(
-      "estimate",
-      "Estimate a network's latency on a device from its table: the total and each layer.\n"
-      "On a measurable or model device, entries the table lacks are measured (or computed)\n"
-      "and added; on an imported table device a missing entry is an error naming it. Example:\n"
-      "  hwnas latency estimate --space proxyless-mobile --device pixel1 \\\n"
-      "      --arch \"k3e6 k3e3 skip skip k5e6 ...\"");
+  auto* cmd =
+      parent.add_subcommand(kLatencyEstimateCommand.name, kLatencyEstimateCommand.description);
   cmd->add_option("--space", args->space, "search space name or file (with --arch)");
   cmd->add_option("--arch", args->arch, "one op per searchable block, e.g. \"k3e6 skip k5e3\"");
   cmd->add_option("--netspec", args->netspec, "a NetSpec YAML file instead of --space/--arch");
@@ -234,13 +230,8 @@ void RunOpModelCheck(const OpModelArgs& args, const GlobalOptions& global) {
 
 void AddOpModelCommand(CLI::App& parent, const GlobalOptions& global) {
   auto args = std::make_shared<OpModelArgs>();
-  auto* cmd = parent.add_subcommand(
-      "predictor",
-      "Check the op latency model of a device: fitted on its table's entries (op type,\n"
-      "shapes, channels, kernel, stride, bits and the work they imply), each entry predicted\n"
-      "by a model that never saw it (k-fold). 'latency estimate --predict-missing MODEL'\n"
-      "uses such a model for keys an imported table lacks. Example:\n"
-      "  hwnas latency predictor --device pixel1");
+  auto* cmd =
+      parent.add_subcommand(kLatencyPredictorCommand.name, kLatencyPredictorCommand.description);
   cmd->add_option("--device", args->device, "device name")->required();
   cmd->add_option("--space", args->space, "which of its tables (default: the newest)");
   cmd->add_option("--model", args->models, "ridge, gbt, ridge+gbt (default: all three)")
@@ -320,14 +311,8 @@ void RunCorrect(const CorrectArgs& args, const GlobalOptions& global) {
 
 void AddCorrectCommand(CLI::App& parent, const GlobalOptions& global) {
   auto args = std::make_shared<CorrectArgs>();
-  auto* cmd = parent.add_subcommand(
-      "correct",
-      "Fit a network-level correction of a table on networks measured end to end by\n"
-      "'latency validate' runs: from the plain sum of a network's entries, the sums per layer\n"
-      "kind, layer counts and work to its measured latency. Stored with the table;\n"
-      "'latency estimate' and 'latency validate' then report the corrected estimate too.\n"
-      "--test-run scores it on another validation run first. Example:\n"
-      "  hwnas latency correct --space fmnist-mbconv --device cpu --runs 2 --test-run 3");
+  auto* cmd =
+      parent.add_subcommand(kLatencyCorrectCommand.name, kLatencyCorrectCommand.description);
   cmd->add_option("--space", args->space, "search space name or file")->required();
   cmd->add_option("--device", args->device, "a measurable device")->capture_default_str();
   cmd->add_option("--runs", args->runs, "'latency validate' runs to fit on")
@@ -500,14 +485,8 @@ void RunValidate(const ValidateArgs& args, const GlobalOptions& global) {
 
 void AddValidateCommand(CLI::App& parent, const GlobalOptions& global) {
   auto args = std::make_shared<ValidateArgs>();
-  auto* cmd = parent.add_subcommand(
-      "validate",
-      "Measure random architectures of a space end to end and compare with the table\n"
-      "estimate: mean and max absolute percentage error, Kendall tau, share within 5% and\n"
-      "10%, for the plain sum of layers and for the sum times the table's calibrated\n"
-      "network scale ('latency build' calibrates it). The table is completed first; the\n"
-      "result is stored as a run. Example:\n"
-      "  hwnas latency validate --space fmnist-mbconv --device cpu --samples 50");
+  auto* cmd =
+      parent.add_subcommand(kLatencyValidateCommand.name, kLatencyValidateCommand.description);
   cmd->add_option("--space", args->space, "search space name or file")->required();
   cmd->add_option("--device", args->device, "a measurable device")->capture_default_str();
   cmd->add_option("--samples", args->samples, "random architectures to measure")

@@ -9,6 +9,7 @@
 
 #include "cli/amc_cmd.h"
 #include "cli/commands.h"
+#include "cli/engine_commands.h"
 #include "cli/evolution_cmd.h"
 #include "cli/haq_cmd.h"
 #include "cli/interrupt.h"
@@ -236,23 +237,7 @@ void ResumeSearch(const ResumeArgs& args, const GlobalOptions& global) {
 
 void AddSearchCommand(CLI::App& app, const GlobalOptions& global) {
   auto args = std::make_shared<SearchArgs>();
-  auto* cmd = app.add_subcommand(
-      "search",
-      "Run the config's search strategy and store the run.\n"
-      "  proxyless: search the config's space for a network that meets its latency or FLOPs\n"
-      "    target on the configured device, then retrain it. A checkpoint is written after\n"
-      "    every epoch; Ctrl-C stops at the next batch (exit code 130) and\n"
-      "    'hwnas search resume RUN' continues.\n"
-      "  amc: prune the channels of a trained network (amc.source_run, or net + amc.weights)\n"
-      "    to a FLOPs or latency budget with a DDPG agent, then fine-tune the best policy's\n"
-      "    network. Every episode is stored; Ctrl-C stops after the current episode.\n"
-      "  haq: choose weight and activation bits per operator of a trained network\n"
-      "    (haq.source_run, or net + haq.weights) under a latency budget on a device that\n"
-      "    costs bits, or a model-size budget, then fine-tune the best policy.\n"
-      "Examples:\n"
-      "  hwnas search configs/quickstart.yaml proxyless.target_ms=0.8\n"
-      "  hwnas search configs/amc-fmnist.yaml amc.source_run=1 amc.flops_ratio=0.5\n"
-      "  hwnas search configs/haq-fmnist.yaml haq.source_run=1 haq.budget_bits=4");
+  auto* cmd = app.add_subcommand(kSearchCommand.name, kSearchCommand.description);
   AddConfigArguments(*cmd, args.get(), "proxyless.epochs=1");
   // CLI11 takes a subcommand's name for a positional while a required positional is missing,
   // so CONFIG is checked here rather than marked required.

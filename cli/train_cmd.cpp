@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/engine_commands.h"
 #include "cli/interrupt.h"
 #include "cli/run_common.h"
 #include "core/config.h"
@@ -91,11 +92,7 @@ void RunTrain(const TrainArgs& args, const GlobalOptions& global) {
 
 void AddTrainCommand(CLI::App& app, const GlobalOptions& global) {
   auto args = std::make_shared<TrainArgs>();
-  auto* cmd = app.add_subcommand(
-      "train",
-      "Train the network named by a config (strategy: train) on its dataset, measure its\n"
-      "latency, and store the run. Example:\n"
-      "  hwnas train configs/train-fmnist.yaml train.epochs=1 data.train_limit=5000");
+  auto* cmd = app.add_subcommand(kTrainCommand.name, kTrainCommand.description);
   AddConfigArguments(*cmd, args.get(), "train.epochs=1");
   cmd->callback([args, &global] { RunTrain(*args, global); });
 }

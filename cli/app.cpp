@@ -1,13 +1,16 @@
-// hwnas: hardware-aware neural architecture search. Parses the command line, runs one
-// subcommand, and maps every error to one message on stderr and a documented exit code.
+// The top-level hwnas app both executables run (see app.h): global options, parsing, and one
+// message and exit code per error.
+#include "cli/app.h"
+
 #include <CLI/CLI.hpp>
 
 #include <cstdlib>
 #include <iostream>
+#include <string>
 
-#include "cli/commands.h"
 #include "core/errors.h"
 
+namespace hwnas::cli {
 namespace {
 
 std::string DefaultDbPath() {
@@ -15,17 +18,7 @@ std::string DefaultDbPath() {
   return env != nullptr && *env != '\0' ? env : "hwnas.db";
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  using hwnas::ExitCode;
-  hwnas::cli::GlobalOptions global;
-  global.db_path = DefaultDbPath();
-
-  CLI::App app{
-      "hwnas: hardware-aware neural architecture search (ProxylessNAS, AMC, HAQ)\n"
-      "with device latency tables and a SQLite results store.",
-      "hwnas"};
+void AddGlobalOptions(CLI::App& app, GlobalOptions& global) {
   app.set_version_flag("--version", "hwnas " HWNAS_VERSION);
   app.add_option("--db", global.db_path,
                  "results database (SQLite); default hwnas.db in the working directory, "
@@ -37,14 +30,9 @@ int main(int argc, char** argv) {
       "Exit codes: 0 success, 1 other failure, 64 usage error, 65 invalid input data,\n"
       "74 I/O or database error, 78 invalid configuration.\n"
       "Run 'hwnas COMMAND --help' for the options of a command.");
+}
 
-  hwnas::cli::AddConfigCommands(app);
-  hwnas::cli::AddResultsCommands(app, global);
-  hwnas::cli::AddTrainCommand(app, global);
-  hwnas::cli::AddSearchCommand(app, global);
-  hwnas::cli::AddLatencyCommands(app, global);
-  hwnas::cli::AddPredictorCommands(app);
-
+int Parse(CLI::App& app, int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -56,10 +44,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::cerr << "error: " << e.what() << "\nRun with --help for usage.\n";
     return static_cast<int>(ExitCode::kUsage);
-  } catch (const hwnas::ConfigError& e) {
+  } catch (const ConfigError& e) {
     std::cerr << e.what() << '\n';
     return static_cast<int>(e.code());
-  } catch (const hwnas::Error& e) {
+  } catch (const Error& e) {
     std::cerr << "error: " << e.what() << '\n';
     return static_cast<int>(e.code());
   } catch (const std::exception& e) {
@@ -68,3 +56,19 @@ int main(int argc, char** argv) {
   }
   return 0;
 }
+
+}  // namespace
+
+int RunCli(int argc, char** argv, const AddCommands& add_commands) {
+  GlobalOptions global;
+  global.db_path = DefaultDbPath();
+  CLI::App app{
+      "hwnas: hardware-aware neural architecture search (ProxylessNAS, AMC, HAQ)\n"
+      "with device latency tables and a SQLite results store.",
+      "hwnas"};
+  AddGlobalOptions(app, global);
+  add_commands(app, global);
+  return Parse(app, argc, argv);
+}
+
+}  // namespace hwnas::cli
