@@ -137,7 +137,7 @@ search::LatencyTarget MakeTarget(const DeviceLatency& d, double ms, const Search
     t.measure_ms = [device](const NetSpec& net) {
       latency::BuildOptions options;
       options.show_progress = false;
-      return latency::MeasureNetworks(*device, {net}, options, "")[0];
+      return latency::MeasureNetworks(*device, {net}, options, "").ms[0];
     };
   }
   return t;

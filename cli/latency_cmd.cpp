@@ -18,6 +18,7 @@
 #include "latency/measure/devices.h"
 #include "latency/npy.h"
 #include "latency/op_key.h"
+#include "latency/probe.h"
 
 namespace hwnas::cli {
 namespace {
@@ -44,6 +45,10 @@ void PrintBuildSummary(const LatencyTable& table, int64_t id, const latency::Bui
               table.size(), static_cast<long long>(r.measured), static_cast<long long>(r.reused),
               r.seconds);
   if (r.measured > 0) std::printf("  largest coefficient of variation %.2f%%\n", 100 * r.max_cv);
+  if (r.probe) std::printf("  %s\n", latency::StabilityText(*r.probe).c_str());
+  if (const auto probe = latency::TableProbe(table))
+    std::printf("  entries kept at the speed of probe %.3f ms (%s)\n", probe->median_ms,
+                latency::kProbeName);
   std::printf("  network scale %.4f (end-to-end latency / sum of layers)\n",
               latency::NetworkScale(table));
   for (const auto& key : r.unstable_keys)

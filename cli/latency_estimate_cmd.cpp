@@ -22,6 +22,7 @@
 #include "latency/haq_table.h"
 #include "latency/network_correction.h"
 #include "latency/op_predictor.h"
+#include "latency/probe.h"
 #include "latency/stats.h"
 
 namespace hwnas::cli {
@@ -74,17 +75,43 @@ NetSpec NetworkToEstimate(const EstimateArgs& args, const Store* store, std::str
   }
 }
 
-// `measured_ms` > 0: the whole network timed end to end, a last row in json/csv, a line in text.
-void PrintEstimate(const latency::Estimate& estimate, const DeviceTable& target,
-                   OutputFormat format, double measured_ms) {
+// What `latency estimate` prints: the table's estimate and, on a measurable device, the same
+// re-based to the probe timed now and (with --measure-network) the network timed end to end.
+struct EstimateReport {
+  latency::Estimate estimate;
+  std::optional<latency::Rebase> rebase;
+  double measured_ms = 0;                      // > 0 with --measure-network
+  std::optional<latency::ProbeSummary> probe;  // during the end-to-end timing
+  double RebasedMs() const { return estimate.total_ms * (rebase ? rebase->factor() : 1.0); }
+};
+
+void PrintEstimateFooter(const EstimateReport& r) {
+  const latency::Estimate& estimate = r.estimate;
+  if (estimate.corrected_ms)
+    std::printf("network correction: %.4f ms (fitted on end-to-end measurements)\n",
+                *estimate.corrected_ms);
+  if (r.rebase)
+    std::printf("now on this machine: %.4f ms, %s\n", r.RebasedMs(),
+                latency::RebaseText(*r.rebase).c_str());
+  if (r.measured_ms > 0)
+    std::printf("measured end to end: %.4f ms (the %sestimate is %+.1f%% off)\n", r.measured_ms,
+                r.rebase ? "re-based " : "", 100.0 * (r.RebasedMs() / r.measured_ms - 1.0));
+  if (r.probe) std::printf("%s\n", latency::StabilityText(*r.probe).c_str());
+}
+
+void PrintEstimate(const EstimateReport& r, const DeviceTable& target, OutputFormat format) {
+  const latency::Estimate& estimate = r.estimate;
   Table table{{"layer", "key", "ms", "share", "source"}, {}};
   for (const auto& l : estimate.layers)
     table.rows.push_back(
         {l.layer, l.key, l.ms, l.ms / estimate.total_ms, latency::EntrySourceName(l.source)});
   if (format != OutputFormat::kTable) {
-    if (measured_ms > 0)
-      table.rows.push_back(
-          {"(network)", "", measured_ms, measured_ms / estimate.total_ms, "measured end to end"});
+    if (r.rebase)
+      table.rows.push_back({"(network, re-based)", "", r.RebasedMs(),
+                            r.RebasedMs() / estimate.total_ms, "estimate x probe now / then"});
+    if (r.measured_ms > 0)
+      table.rows.push_back({"(network)", "", r.measured_ms, r.measured_ms / estimate.total_ms,
+                            "measured end to end"});
     return WriteTable(std::cout, table, format);
   }
   WriteTable(std::cout, table, format);
@@ -100,12 +127,7 @@ void PrintEstimate(const latency::Estimate& estimate, const DeviceTable& target,
   else if (!estimate.added_keys.empty())
     std::printf("; %zu entries measured now and added", estimate.added_keys.size());
   std::printf(")\n");
-  if (estimate.corrected_ms)
-    std::printf("network correction: %.4f ms (fitted on end-to-end measurements)\n",
-                *estimate.corrected_ms);
-  if (measured_ms > 0)
-    std::printf("measured end to end: %.4f ms (the estimate is %+.1f%% off)\n", measured_ms,
-                100.0 * (estimate.total_ms / measured_ms - 1.0));
+  PrintEstimateFooter(r);
 }
 
 // A HAQ [layers, 8, 8] table costs a bit policy, not op keys: the policy's cost and its ratio to
@@ -144,12 +166,22 @@ void EstimateNetwork(const NetSpec& net, const EstimateArgs& args, Store& store,
   }
   latency::LatencyEstimator estimator(target.table, target.device.get(),
                                       op_model ? &*op_model : nullptr);
-  const latency::Estimate estimate = estimator.Run(net);
+  EstimateReport report;
+  report.estimate = estimator.Run(net);
   // Predictions are not measurements: they never go into the stored table.
-  if (!estimate.added_keys.empty() && !op_model) SaveDeviceTable(store, target);
-  double measured_ms = 0;
-  if (args.measure_network) measured_ms = latency::EntryMs(target.device->MeasureNetwork(net));
-  PrintEstimate(estimate, target, args.format, measured_ms);
+  if (!report.estimate.added_keys.empty() && !op_model) SaveDeviceTable(store, target);
+  if (target.device) report.rebase = latency::RebaseNow(*target.device, target.table);
+  if (args.measure_network) {
+    latency::BuildOptions options;
+    options.show_progress = false;
+    const latency::NetworkTimings timing =
+        latency::MeasureNetworks(*target.device, {net}, options, "");
+    report.measured_ms = timing.ms[0];
+    report.probe = timing.probe;
+    // Re-based to the probe around the timing itself rather than the one before it.
+    if (report.rebase && !timing.probe_ms.empty()) report.rebase->now_probe_ms = timing.probe_ms[0];
+  }
+  PrintEstimate(report, target, args.format);
 }
 
 void RunEstimate(const EstimateArgs& args, const GlobalOptions& global) {
@@ -333,6 +365,7 @@ struct ValidateArgs {
   int64_t samples = 50;
   int64_t rounds = 3;
   uint64_t seed = 1;
+  bool no_probe = false;
   latency::MeasureOptions measure;
 };
 
@@ -344,25 +377,41 @@ struct ValidationSample {
   NetSpec net;
   latency::Estimate estimate;
   double measured_ms = 0;
+  // The estimate re-based to the probe timed around this network's measurement (latency/probe.h);
+  // 0 when the table or the device has no probe.
+  double rebased_ms = 0;
 };
 
-std::vector<ValidationSample> MeasureSamples(const SearchSpace& space, DeviceTable& target,
-                                             const ValidateArgs& args, bool progress) {
+struct Validation {
+  std::vector<ValidationSample> samples;
+  std::optional<latency::ProbeSummary> table_probe;  // the table's build
+  std::optional<latency::ProbeSummary> probe;        // during this validation
+};
+
+Validation MeasureSamples(const SearchSpace& space, DeviceTable& target, const ValidateArgs& args,
+                          bool progress) {
   const std::vector<Arch> archs = RandomArchs(space, args.samples, args.seed, kValidation);
   latency::LatencyEstimator estimator(target.table, target.device.get());
-  std::vector<ValidationSample> samples;
+  Validation v;
   for (const Arch& arch : archs) {
-    ValidationSample s{FormatArch(arch), ToNetSpec(space, arch), {}, 0};
+    ValidationSample s{FormatArch(arch), ToNetSpec(space, arch), {}, 0, 0};
     s.estimate = estimator.Run(s.net);
-    samples.push_back(std::move(s));
+    v.samples.push_back(std::move(s));
   }
   std::vector<NetSpec> nets;
-  for (const auto& s : samples) nets.push_back(s.net);
-  latency::BuildOptions options{args.seed, args.rounds, progress};
-  const std::vector<double> measured =
+  for (const auto& s : v.samples) nets.push_back(s.net);
+  latency::BuildOptions options{args.seed, args.rounds, progress, !args.no_probe};
+  const latency::NetworkTimings timings =
       latency::MeasureNetworks(*target.device, nets, options, "validating on " + args.device);
-  for (size_t i = 0; i < samples.size(); ++i) samples[i].measured_ms = measured[i];
-  return samples;
+  v.table_probe = latency::TableProbe(target.table);
+  v.probe = timings.probe;
+  for (size_t i = 0; i < v.samples.size(); ++i) {
+    ValidationSample& s = v.samples[i];
+    s.measured_ms = timings.ms[i];
+    if (v.table_probe && !timings.probe_ms.empty())
+      s.rebased_ms = s.estimate.total_ms * timings.probe_ms[i] / v.table_probe->median_ms;
+  }
+  return v;
 }
 
 std::string ValidationConfigText(const ValidateArgs& args, const DeviceTable& target) {
@@ -373,6 +422,7 @@ std::string ValidationConfigText(const ValidateArgs& args, const DeviceTable& ta
                         {"samples", args.samples},
                         {"rounds", args.rounds},
                         {"seed", args.seed},
+                        {"probe", !args.no_probe},
                         {"repeats", args.measure.repeats}}
       .dump(2);
 }
@@ -381,21 +431,26 @@ struct Agreements {
   latency::Agreement plain;                   // the plain sum of layer entries
   latency::Agreement corrected;               // the sum times the calibrated network scale
   std::optional<latency::Agreement> network;  // the table's network correction, if it has one
+  std::optional<latency::Agreement> rebased;  // corrected, re-based by the probe, if probed
 };
 
 Agreements Compare(const std::vector<ValidationSample>& samples) {
-  std::vector<double> plain, corrected, network, measured;
+  std::vector<double> plain, corrected, network, rebased, measured;
   for (const auto& s : samples) {
     plain.push_back(s.estimate.layers_sum_ms);
     corrected.push_back(s.estimate.total_ms);
     if (s.estimate.corrected_ms) network.push_back(*s.estimate.corrected_ms);
+    if (s.rebased_ms > 0) rebased.push_back(s.rebased_ms);
     measured.push_back(s.measured_ms);
   }
   Agreements a{latency::CompareLatencies(plain, measured),
                latency::CompareLatencies(corrected, measured),
+               {},
                {}};
   if (!network.empty() && network.size() == measured.size())
     a.network = latency::CompareLatencies(network, measured);
+  if (!rebased.empty() && rebased.size() == measured.size())
+    a.rebased = latency::CompareLatencies(rebased, measured);
   return a;
 }
 
@@ -417,17 +472,33 @@ ArchitectureRecord ValidationRecord(const ValidationSample& s, int64_t step,
   record.flops = NetFlops(s.net);
   record.params = NetParams(s.net);
   record.size_bits = NetSizeBits(s.net);
-  record.estimated_latency_ms = s.estimate.total_ms;
+  // The estimate for the conditions the network was measured in: re-based where probed.
+  record.estimated_latency_ms = s.rebased_ms > 0 ? s.rebased_ms : s.estimate.total_ms;
   record.measured_latency_ms = s.measured_ms;
   record.latency_device = device;
   return record;
 }
 
-// Stores the validation as a run: the agreement of the calibrated estimate (and, prefixed
-// plain_, of the plain sum), and every sampled architecture with its estimated and measured
-// latency, so `hwnas results show` lists them later.
+// The probe's figures of a validation: its median, spread, and its ratio to the table's build.
+MetricValues ProbeMetrics(const Validation& v) {
+  MetricValues metrics;
+  if (!v.probe) return metrics;
+  metrics.push_back({"probe_ms", v.probe->median_ms});
+  metrics.push_back({"probe_spread_percent", v.probe->spread_percent});
+  metrics.push_back({"machine_unstable", v.probe->unstable() ? 1.0 : 0.0});
+  if (v.table_probe) {
+    metrics.push_back({"table_probe_ms", v.table_probe->median_ms});
+    metrics.push_back({"probe_vs_table", v.probe->median_ms / v.table_probe->median_ms});
+  }
+  return metrics;
+}
+
+// Stores the validation as a run: the agreement of the calibrated estimate (prefixed rebased_,
+// of the same re-based by the probe; plain_, of the plain sum), the probe's figures, and every
+// sampled architecture with its estimated and measured latency, so `hwnas results show` lists
+// them later.
 int64_t StoreValidation(Store& store, const ValidateArgs& args, const DeviceTable& target,
-                        const std::vector<ValidationSample>& samples, const Agreements& a) {
+                        const Validation& v, const Agreements& a) {
   results::RunInfo info;
   info.name = "validate-" + args.space + "-" + args.device;
   info.strategy = "latency-validate";
@@ -437,12 +508,15 @@ int64_t StoreValidation(Store& store, const ValidateArgs& args, const DeviceTabl
   info.seed = static_cast<int64_t>(args.seed);
   const int64_t run = store.BeginRun(info);
   auto reporter = store.MakeReporter(run);
-  for (size_t i = 0; i < samples.size(); ++i)
-    reporter->OnArchitecture(ValidationRecord(samples[i], static_cast<int64_t>(i), args.device));
+  for (size_t i = 0; i < v.samples.size(); ++i)
+    reporter->OnArchitecture(ValidationRecord(v.samples[i], static_cast<int64_t>(i), args.device));
   MetricValues metrics = AgreementMetrics(a.corrected, "");
   for (auto& m : AgreementMetrics(a.plain, "plain_")) metrics.push_back(m);
   if (a.network)
     for (auto& m : AgreementMetrics(*a.network, "network_correction_")) metrics.push_back(m);
+  if (a.rebased)
+    for (auto& m : AgreementMetrics(*a.rebased, "rebased_")) metrics.push_back(m);
+  for (auto& m : ProbeMetrics(v)) metrics.push_back(m);
   metrics.push_back({"network_scale", latency::NetworkScale(target.table)});
   reporter->OnMetrics(0, metrics);
   store.FinishRun(run, results::RunStatus::kFinished);
@@ -469,9 +543,9 @@ void RunValidate(const ValidateArgs& args, const GlobalOptions& global) {
   latency::BuildOptions build{args.seed, args.rounds, !global.quiet};
   latency::FillTable(*target.device, AllCandidateLayers(space), target.table, build);
   SaveDeviceTable(*store, target);
-  const auto samples = MeasureSamples(space, target, args, !global.quiet);
-  const Agreements a = Compare(samples);
-  const int64_t run = StoreValidation(*store, args, target, samples, a);
+  const Validation v = MeasureSamples(space, target, args, !global.quiet);
+  const Agreements a = Compare(v.samples);
+  const int64_t run = StoreValidation(*store, args, target, v, a);
   std::printf("validated table %lld (%s / %s) on %lld random architectures (run %lld)\n",
               static_cast<long long>(target.table.info().store_id), args.device.c_str(),
               space.name.c_str(), static_cast<long long>(a.plain.count),
@@ -481,6 +555,14 @@ void RunValidate(const ValidateArgs& args, const GlobalOptions& global) {
   std::snprintf(label, sizeof label, "x network scale %.4f", latency::NetworkScale(target.table));
   PrintAgreement(label, a.corrected);
   if (a.network) PrintAgreement("network correction", *a.network);
+  if (a.rebased) PrintAgreement("x scale, re-based by probe", *a.rebased);
+  if (v.probe && v.table_probe)
+    std::printf("  probe %.3f ms now (median), %.3f ms when the table was measured (x%.3f)\n",
+                v.probe->median_ms, v.table_probe->median_ms,
+                v.probe->median_ms / v.table_probe->median_ms);
+  else if (v.probe)
+    std::printf("  the table has no probe (measured before hwnas timed one): not re-based\n");
+  if (v.probe) std::printf("  %s\n", latency::StabilityText(*v.probe).c_str());
 }
 
 void AddValidateCommand(CLI::App& parent, const GlobalOptions& global) {
@@ -497,6 +579,9 @@ void AddValidateCommand(CLI::App& parent, const GlobalOptions& global) {
       ->capture_default_str()
       ->check(CLI::Range(1, 100));
   cmd->add_option("--seed", args->seed, "seed of the sampled architectures")->capture_default_str();
+  cmd->add_flag("--no-probe", args->no_probe,
+                "do not time the reference probe between networks (no re-basing, no stability "
+                "figure; for comparing the two methods)");
   AddMeasureOptions(*cmd, &args->measure);
   cmd->callback([args, &global] { RunValidate(*args, global); });
 }

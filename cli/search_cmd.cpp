@@ -20,7 +20,9 @@
 #include "core/errors.h"
 #include "latency/builder.h"
 #include "latency/estimator.h"
+#include "latency/probe.h"
 #include "results/store.h"
+#include "search/latency_target.h"
 #include "search/proxyless.h"
 #include "search/trainer.h"
 
@@ -44,15 +46,21 @@ void CheckSpaceMatchesData(const SearchSpace& space, const Dataset& data, const 
             " classes)"}});
 }
 
-void PrintSummary(int64_t run_id, const Config& config, const search::ProxylessResult& search,
-                  const search::TrainResult& r, double estimated_ms) {
+void PrintSummary(int64_t run_id, const Config& config, const NetSpec& net, const Arch& arch,
+                  const search::TrainResult& r, double estimated_ms,
+                  const std::optional<search::Delivery>& delivery) {
   std::printf("run %lld finished: %s\n", static_cast<long long>(run_id), config.name.c_str());
-  std::printf("  architecture   %s\n", FormatArch(search.arch).c_str());
+  std::printf("  architecture   %s\n", FormatArch(arch).c_str());
   std::printf("  test accuracy  %.2f%%  (holdout %.2f%%)\n", 100.0 * r.test_accuracy,
               100.0 * r.holdout_accuracy);
-  const bool by_latency = config.proxyless.target_kind == ProxylessTarget::kLatency;
-  // The trainer measures end to end on this CPU, whatever device the table belongs to.
-  if (by_latency) {
+  if (delivery) {
+    std::printf("  latency        %s on %s\n", delivery->Text().c_str(),
+                config.device.name.c_str());
+    if (delivery->network.probe)
+      std::printf("  machine        %s\n",
+                  latency::StabilityText(*delivery->network.probe).c_str());
+  } else if (config.proxyless.target_kind == ProxylessTarget::kLatency) {
+    // The trainer measures end to end on this CPU, whatever device the table belongs to.
     std::printf(
         "  latency        %.3f ms estimated on %s (target %g ms), %.3f ms measured on "
         "this cpu\n",
@@ -61,28 +69,31 @@ void PrintSummary(int64_t run_id, const Config& config, const search::ProxylessR
     std::printf("  cost           target %g M MACs; %.3f ms measured on this cpu\n",
                 config.proxyless.target_mflops, r.latency_ms);
   }
-  std::printf("  FLOPs          %.2f M MACs   params %.3f M\n", NetFlops(search.net) / 1e6,
-              NetParams(search.net) / 1e6);
+  std::printf("  FLOPs          %.2f M MACs   params %.3f M\n", NetFlops(net) / 1e6,
+              NetParams(net) / 1e6);
   std::printf("query it with:   hwnas results show %lld\n", static_cast<long long>(run_id));
 }
 
 // Retrains the derived network (from scratch, or from the supernet's weights with fine_tune) and
 // stores it as the final architecture, with its latency estimated from the table next to the one
 // the trainer measured.
-search::TrainResult Retrain(const search::ProxylessResult& found, const Config& config,
-                            const DataSplits& data, Reporter& reporter,
-                            const search::TrainContext& base, double estimated_ms) {
+search::TrainResult Retrain(const NetSpec& net, const Config& config, const DataSplits& data,
+                            Reporter& reporter, const search::TrainContext& base,
+                            double estimated_ms, const std::optional<search::Delivery>& delivery) {
   Config retrain = config;
   if (config.proxyless.retrain_epochs > 0) retrain.train.epochs = config.proxyless.retrain_epochs;
   const int64_t search_epochs = config.proxyless.warmup_epochs + config.proxyless.epochs;
   OffsetReporter offset(reporter, search_epochs);
   search::TrainContext context = base;
   context.reporter = &offset;
-  const search::TrainResult result = search::TrainNetwork(found.net, retrain, data, context);
+  // The delivery check has timed the network end to end already, under the table's conditions.
+  if (delivery) context.measure_latency = false;
+  const search::TrainResult result = search::TrainNetwork(net, retrain, data, context);
   // Retraining reports its epochs after the search's, so metric steps never collide.
   ArchitectureRecord final_arch = offset.held.back();
   final_arch.step = search_epochs + retrain.train.epochs - 1;
   if (estimated_ms > 0) final_arch.estimated_latency_ms = estimated_ms;
+  if (delivery) final_arch.measured_latency_ms = delivery->network.measured_ms;
   reporter.OnArchitecture(final_arch);
   return result;
 }
@@ -151,13 +162,21 @@ void ExecuteSearch(results::Store& store, int64_t run_id, SearchInputs& in,
   try {
     const search::ProxylessResult found = search::RunProxylessSearch(
         in.space, config, in.data, in.by_latency ? &in.table.table : nullptr, context);
+    // On a measurable device the delivered network is the one that measures within the target.
+    std::optional<search::Delivery> delivery;
+    if (in.by_latency && in.table.device &&
+        in.table.device->kind() == latency::DeviceKind::kMeasurable)
+      delivery = search::DeliverSearchedNetwork(in.space, config, found, in.table.table,
+                                                *in.table.device, *reporter, !global.quiet);
+    const Arch arch = delivery ? delivery->network.arch : found.arch;
+    const NetSpec net = delivery ? delivery->network.net : found.net;
     double estimated_ms = 0;
     if (in.by_latency)
-      estimated_ms = latency::LatencyEstimator(in.table.table, nullptr).Run(found.net).total_ms;
+      estimated_ms = latency::LatencyEstimator(in.table.table, nullptr).Run(net).total_ms;
     const search::TrainResult result =
-        Retrain(found, config, in.data, *reporter, train_context, estimated_ms);
+        Retrain(net, config, in.data, *reporter, train_context, estimated_ms, delivery);
     store.FinishRun(run_id, results::RunStatus::kFinished);
-    PrintSummary(run_id, config, found, result, estimated_ms);
+    PrintSummary(run_id, config, net, arch, result, estimated_ms, delivery);
   } catch (const Interrupted& e) {
     const std::string message = std::string(e.what()) + "; run " + std::to_string(run_id) +
                                 " continues from its last completed epoch with: hwnas search " +

@@ -32,22 +32,42 @@ std::vector<std::pair<std::string, LayerSpec>> LayersToMeasure(const std::vector
   return todo;
 }
 
-// Calls measure(i) for every item in `rounds` rounds, each in a new seeded random order, and
-// keeps per item the result with the lowest median.
+// One item's kept round: its statistics as measured and the probe around them (0: no probe).
+struct Timed {
+  LatencyStats stats;
+  double probe_ms = 0;
+  double Relative() const { return probe_ms > 0 ? stats.median / probe_ms : stats.median; }
+};
+
+// Times the probe when probing; records it in `log`.
+std::optional<double> Probe(Device& device, bool probing, ProbeLog& log) {
+  if (!probing) return std::nullopt;
+  const std::optional<double> ms = device.TimeProbe();
+  if (ms) log.Add(*ms);
+  return ms;
+}
+
+// Calls measure(i) for every item in `rounds` rounds, each in a new seeded random order, with
+// the probe timed before the first item and after every item, and keeps per item the round with
+// the lowest median relative to the probe around it (the lowest median without a probe).
 template <typename Measure>
-std::vector<LatencyStats> FastestOfRounds(size_t items, const BuildOptions& options,
-                                          const std::string& label, Measure measure) {
-  std::vector<LatencyStats> best(items);
+std::vector<Timed> FastestOfRounds(Device& device, size_t items, const BuildOptions& options,
+                                   const std::string& label, Measure measure, ProbeLog& log) {
+  std::vector<Timed> best(items);
   std::vector<size_t> order(items);
   for (size_t i = 0; i < items; ++i) order[i] = i;
   ProgressBar bar(label, static_cast<int64_t>(items) * options.rounds, options.show_progress);
   int64_t done = 0;
+  std::optional<double> before = items > 0 ? Probe(device, options.probe, log) : std::nullopt;
   for (int64_t round = 0; round < options.rounds; ++round) {
     Rng rng(DeriveSeed(options.seed, rng_stream::kMeasureOrder, static_cast<uint64_t>(round)));
     Shuffle(order, rng);
     for (size_t i : order) {
-      const LatencyStats stats = measure(i);
-      if (round == 0 || stats.median < best[i].median) best[i] = stats;
+      Timed timed{measure(i), 0};
+      const std::optional<double> after = Probe(device, before.has_value(), log);
+      if (before && after) timed.probe_ms = (*before + *after) / 2;
+      before = after;
+      if (round == 0 || timed.Relative() < best[i].Relative()) best[i] = timed;
       bar.Update(++done,
                  "round " + std::to_string(round + 1) + "/" + std::to_string(options.rounds));
     }
@@ -62,40 +82,83 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
+LatencyStats ScaledStats(LatencyStats stats, double factor) {
+  stats.mean *= factor;
+  stats.median *= factor;
+  stats.std *= factor;
+  stats.p10 *= factor;
+  stats.p90 *= factor;
+  return stats;
+}
+
+std::optional<Rebase> RebaseNow(Device& device, const LatencyTable& table, int probes) {
+  const std::optional<ProbeSummary> reference = TableProbe(table);
+  if (!reference) return std::nullopt;
+  ProbeLog log;
+  for (int i = 0; i < probes; ++i)
+    if (!Probe(device, true, log)) return std::nullopt;
+  return Rebase{reference->median_ms, log.Summary().median_ms};
+}
+
+double NetworkTimings::AtProbe(size_t i, double reference_probe_ms) const {
+  if (probe_ms.empty() || !(probe_ms[i] > 0) || !(reference_probe_ms > 0)) return ms[i];
+  return ms[i] * reference_probe_ms / probe_ms[i];
+}
+
 BuildReport FillTable(Device& device, const std::vector<LayerSpec>& layers, LatencyTable& table,
                       const BuildOptions& options) {
   BuildReport report;
   const auto start = std::chrono::steady_clock::now();
+  const bool fresh = table.empty();
   const auto todo = LayersToMeasure(layers, table, &report.reused);
-  const auto stats = FastestOfRounds(todo.size(), options, "measuring " + device.name(),
-                                     [&](size_t i) { return device.Measure(todo[i].second); });
+  ProbeLog log;
+  const auto timed = FastestOfRounds(
+      device, todo.size(), options, "measuring " + device.name(),
+      [&](size_t i) { return device.Measure(todo[i].second); }, log);
+  if (!log.empty()) report.probe = log.Summary();
+  // Entries are kept at the speed of the table's probe: the one it was first built at, or, for a
+  // new table, this build's median. A table built before probes existed is completed as before.
+  std::optional<ProbeSummary> reference = TableProbe(table);
+  if (!reference && fresh && report.probe) SetTableProbe(table, *report.probe);
+  if (!reference && fresh) reference = report.probe;
   for (size_t i = 0; i < todo.size(); ++i) {
-    table.Set(todo[i].first, stats[i]);
-    report.max_cv = std::max(report.max_cv, stats[i].cv());
-    if (stats[i].unstable) report.unstable_keys.push_back(todo[i].first);
+    LatencyStats stats = timed[i].stats;
+    if (reference && timed[i].probe_ms > 0)
+      stats = ScaledStats(stats, reference->median_ms / timed[i].probe_ms);
+    table.Set(todo[i].first, stats);
+    report.max_cv = std::max(report.max_cv, stats.cv());
+    if (stats.unstable) report.unstable_keys.push_back(todo[i].first);
   }
   report.measured = static_cast<int64_t>(todo.size());
   report.seconds = SecondsSince(start);
   return report;
 }
 
-std::vector<double> MeasureNetworks(Device& device, const std::vector<NetSpec>& nets,
-                                    const BuildOptions& options, const std::string& label) {
-  const auto stats = FastestOfRounds(nets.size(), options, label,
-                                     [&](size_t i) { return device.MeasureNetwork(nets[i]); });
-  std::vector<double> ms;
-  for (const auto& s : stats) ms.push_back(EntryMs(s));
-  return ms;
+NetworkTimings MeasureNetworks(Device& device, const std::vector<NetSpec>& nets,
+                               const BuildOptions& options, const std::string& label) {
+  ProbeLog log;
+  const auto timed = FastestOfRounds(
+      device, nets.size(), options, label, [&](size_t i) { return device.MeasureNetwork(nets[i]); },
+      log);
+  NetworkTimings timings;
+  for (const Timed& t : timed) {
+    timings.ms.push_back(EntryMs(t.stats));
+    if (!log.empty()) timings.probe_ms.push_back(t.probe_ms);
+  }
+  if (!log.empty()) timings.probe = log.Summary();
+  timings.probe_log = log;
+  return timings;
 }
 
 double CalibrateNetworkScale(Device& device, const std::vector<NetSpec>& nets,
                              const LatencyTable& table, const BuildOptions& options) {
-  const std::vector<double> measured = MeasureNetworks(device, nets, options, "calibrating");
+  const NetworkTimings measured = MeasureNetworks(device, nets, options, "calibrating");
+  const std::optional<ProbeSummary> reference = TableProbe(table);
   std::vector<double> ratios;
   for (size_t i = 0; i < nets.size(); ++i) {
     double sum = 0;
     for (const auto& key : NetOpKeys(nets[i])) sum += EntryMs(table.At(key));
-    ratios.push_back(measured[i] / sum);
+    ratios.push_back(measured.AtProbe(i, reference ? reference->median_ms : 0) / sum);
   }
   std::nth_element(ratios.begin(), ratios.begin() + ratios.size() / 2, ratios.end());
   return ratios[ratios.size() / 2];

@@ -2,14 +2,19 @@
 // relate to the sum of their layers. Every item is measured in several interleaved rounds, each
 // in a new shuffled order, and keeps its fastest round: on a shared or virtual machine, slow
 // periods (another tenant, a migrated vCPU) only ever add time, and they hit different items
-// in different rounds. Nothing is stored here; the caller saves the table.
+// in different rounds. On a measurable device the reference probe (latency/probe.h) is timed
+// between every two items, and each item is taken relative to the probe around it: a table is
+// kept at the speed of its build's probe, whatever the machine did in between. Nothing is stored
+// here; the caller saves the table.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "latency/device.h"
+#include "latency/probe.h"
 #include "latency/table.h"
 
 namespace hwnas::latency {
@@ -18,6 +23,7 @@ struct BuildOptions {
   uint64_t seed = 1;   // order of measurement
   int64_t rounds = 3;  // interleaved measurements per item; the fastest is kept
   bool show_progress = true;
+  bool probe = true;  // time the reference probe between items (where the device has one)
 };
 
 struct BuildReport {
@@ -26,19 +32,39 @@ struct BuildReport {
   double seconds = 0;
   double max_cv = 0;  // largest coefficient of variation among the entries measured now
   std::vector<std::string> unstable_keys;
+  std::optional<ProbeSummary> probe;  // the probe during this build (measurable devices)
 };
 
 BuildReport FillTable(Device& device, const std::vector<LayerSpec>& layers, LatencyTable& table,
                       const BuildOptions& options);
 
-// End-to-end latency (ms, median of the fastest round) of each network, in input order.
-std::vector<double> MeasureNetworks(Device& device, const std::vector<NetSpec>& nets,
-                                    const BuildOptions& options, const std::string& label);
+// End-to-end timings of networks, in input order: each network's fastest round (relative to the
+// probe when there is one) as measured, with the probe timed around that round.
+struct NetworkTimings {
+  std::vector<double> ms;        // median of the round, as measured
+  std::vector<double> probe_ms;  // mean of the probes before and after it; empty without probes
+  std::optional<ProbeSummary> probe;  // every probe timing of the measurement
+  ProbeLog probe_log;                 // the same timings, in the order taken
+
+  // ms[i] as it would have measured at the speed of `reference_probe_ms` (ms[i] without probes).
+  double AtProbe(size_t i, double reference_probe_ms) const;
+};
+
+NetworkTimings MeasureNetworks(Device& device, const std::vector<NetSpec>& nets,
+                               const BuildOptions& options, const std::string& label);
 
 // Networks run slower than the sum of their layers timed alone: timed alone, a layer keeps its
 // weights and activations in the L2 cache from call to call; inside a network the other layers
-// evict them. Returns the median ratio measured / sum over `nets` (complete table required).
+// evict them. Returns the median ratio measured / sum over `nets` (complete table required),
+// with each network taken at the speed of the table's probe when both have one.
 double CalibrateNetworkScale(Device& device, const std::vector<NetSpec>& nets,
                              const LatencyTable& table, const BuildOptions& options);
+
+// The machine's speed now against the table's build: the probe timed `probes` times (their
+// median) against the probe stored with the table. nullopt when either has no probe.
+std::optional<Rebase> RebaseNow(Device& device, const LatencyTable& table, int probes = 5);
+
+// Every entry's numbers times `factor` (a probe ratio).
+LatencyStats ScaledStats(LatencyStats stats, double factor);
 
 }  // namespace hwnas::latency

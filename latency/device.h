@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "core/netspec.h"
@@ -45,6 +46,10 @@ class Device {
   virtual LatencyStats Measure(const LayerSpec& layer) = 0;
   // End-to-end latency of a whole network, for validating table estimates.
   virtual LatencyStats MeasureNetwork(const NetSpec& net) = 0;
+  // Median milliseconds of the reference probe (latency/probe.h) timed now, under the device's
+  // threads and memory format, at batch 1, in about 20 ms. Measurable devices only; the others,
+  // whose numbers do not depend on the machine's speed, return nullopt.
+  virtual std::optional<double> TimeProbe() { return std::nullopt; }
 };
 
 }  // namespace hwnas::latency

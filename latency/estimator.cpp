@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/errors.h"
+#include "latency/builder.h"
 #include "latency/network_correction.h"
 #include "latency/op_key.h"
 #include "latency/op_predictor.h"
@@ -69,12 +70,15 @@ void LatencyEstimator::AddMissing(const NetSpec& net, const std::vector<std::str
       estimate.added_keys.push_back(key);
     return;
   }
-  for (const LayerSpec& layer : net.layers) {
-    const std::string key = OpKey(layer);
-    if (table_.Contains(key)) continue;
-    table_.Set(key, device_->Measure(layer));
-    estimate.added_keys.push_back(key);
-  }
+  // Measured the way a table is built, so the new entries are at the speed of the table's probe.
+  std::vector<LayerSpec> layers;
+  for (const LayerSpec& layer : net.layers)
+    if (!table_.Contains(OpKey(layer))) layers.push_back(layer);
+  BuildOptions options;
+  options.rounds = 1;
+  options.show_progress = false;
+  FillTable(*device_, layers, table_, options);
+  estimate.added_keys = keys;
 }
 
 Estimate LatencyEstimator::Run(const NetSpec& net) {

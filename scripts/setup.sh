@@ -11,6 +11,7 @@ PACKAGES=(
   libtorch-dev libtbb-dev libyaml-cpp-dev libsqlite3-dev sqlite3 zlib1g-dev
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libbenchmark-dev
   libopenblas0 libxgboost-dev dataset-fashion-mnist
+  libgoogle-perftools-dev  # tcmalloc: LibTorch's allocations without kernel churn (CMakeLists.txt)
   python3-torch  # only for the PyTorch comparison benchmark in bench/
 )
 

@@ -469,6 +469,7 @@ ProxylessResult ProxylessSearch::Run() {
   result.net = ToNetSpec(net_->space(), result.arch);
   result.estimated_cost = ArchCost(result.arch);
   result.final_expected_cost = net_->ExpectedLatency(costs_).item<double>();
+  result.probabilities = net_->Probabilities();
   // The last checkpoint stays as it is from here on: referenced by path and checksum.
   if (!context_.checkpoint_path.empty())
     context_.reporter->OnArtifact("checkpoint", context_.checkpoint_path);

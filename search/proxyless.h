@@ -55,6 +55,8 @@ struct ProxylessResult {
   std::vector<Arch> epoch_archs;   // derived after each search epoch
   double estimated_cost = 0;       // of `arch` under the candidate costs (ms or MACs)
   double final_expected_cost = 0;  // E[cost] under softmax(alpha) after the last epoch
+  // softmax(alpha) per block after the last epoch, in CandidateNames order.
+  std::vector<std::vector<double>> probabilities;
 };
 
 // The target in the unit of the candidate costs: latency in ms, or FLOPs in MACs.

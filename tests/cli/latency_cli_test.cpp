@@ -15,6 +15,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using Json = nlohmann::json;
 
 const std::string kData = std::string(HWNAS_SOURCE_DIR) + "/../shared/data/luts/";
@@ -50,6 +51,13 @@ TEST_F(LatencyCliTest, BuildMeasuresEveryLayerOnceAndReusesThemAfterwards) {
                                  "--calibration-networks", "2", "--out", dir_ + "/cpu.yaml"});
   ASSERT_EQ(first.exit_code, 0) << first.err;
   EXPECT_THAT(first.out, HasSubstr("table 1: cpu / tiny, 4 entries (4 measured now, 0 reused)"));
+  // The probe between the 8 measurements (4 entries x 2 rounds): 9 timings, and the table keeps
+  // its entries at the speed of their median.
+  EXPECT_THAT(first.out, ::testing::ContainsRegex(
+                             "stability \\+-[0-9.]+% \\(probe [0-9.]+ ms, [0-9.]+-[0-9.]+ over 9 "
+                             "timings"));
+  EXPECT_THAT(first.out, ::testing::ContainsRegex("entries kept at the speed of probe [0-9.]+ ms "
+                                                  "\\(probe-v1\\)"));
   EXPECT_THAT(ReadFile(dir_ + "/cpu.yaml"),
               HasSubstr("expanded_conv-input:8x8x8-output:8x8x8-expand:3-kernel:3-stride:1-"
                         "idskip:1:\n  count: 5\n"));
@@ -67,9 +75,12 @@ TEST_F(LatencyCliTest, EstimateMeasuresMissingEntriesOnTheCpu) {
       {"estimate", "--space", space_, "--arch", "k3e3 skip", "--repeats", "5", "--format", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   Json rows = Json::parse(r.out);
-  ASSERT_EQ(rows.size(), 4u);  // stem, first, stage1.block1, classifier
+  ASSERT_EQ(rows.size(), 5u);  // stem, first, stage1.block1, classifier; the re-based total
   EXPECT_EQ(rows[2]["layer"], "stage1.block1");
   EXPECT_EQ(rows[2]["source"], "measured");
+  // The new entries were measured with the probe, so the table has one to re-base by.
+  EXPECT_EQ(rows[4]["layer"], "(network, re-based)");
+  EXPECT_GT(rows[4]["ms"].get<double>(), 0);
   CommandResult again = Latency(
       {"estimate", "--space", space_, "--arch", "k3e3 k3e3", "--repeats", "5", "--format", "json"});
   EXPECT_EQ(Json::parse(again.out)[3]["source"], "table");
@@ -79,7 +90,15 @@ TEST_F(LatencyCliTest, EstimateCanTimeTheWholeNetworkToo) {
   CommandResult r = Latency({"estimate", "--space", space_, "--arch", "k3e3 skip", "--repeats", "5",
                              "--measure-network"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, ::testing::ContainsRegex("measured end to end: [0-9.]+ ms \\(the estimate"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex(
+                         "now on this machine: [0-9.]+ ms, re-based x[0-9.]+ \\(probe [0-9.]+ ms "
+                         "now, [0-9.]+ ms when the table was measured\\)"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex(
+                         "measured end to end: [0-9.]+ ms \\(the re-based estimate is [-+][0-9.]+% "
+                         "off\\)"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex(
+                         "stability \\+-[0-9.]+% \\(probe [0-9.]+ ms, [0-9.]+-[0-9.]+ over 4 "
+                         "timings\\)"));
   CommandResult model = Latency({"estimate", "--space", space_, "--arch", "k3e3 skip", "--device",
                                  "roofline-example", "--measure-network"});
   EXPECT_EQ(model.exit_code, 64);
@@ -226,11 +245,39 @@ TEST_F(LatencyCliTest, ValidateStoresItsAgreementAsARun) {
   EXPECT_EQ(store->Architectures(1).size(), 3u);
   std::set<std::string> names;
   for (const auto& m : store->Metrics(1)) names.insert(m.name);
-  EXPECT_EQ(names, (std::set<std::string>{"kendall_tau", "mape_percent", "max_error_percent",
-                                          "within_10_percent", "within_5_percent",
-                                          "plain_kendall_tau", "plain_mape_percent",
-                                          "plain_max_error_percent", "plain_within_10_percent",
-                                          "plain_within_5_percent", "network_scale"}));
+  EXPECT_EQ(names, (std::set<std::string>{"kendall_tau",
+                                          "mape_percent",
+                                          "max_error_percent",
+                                          "within_10_percent",
+                                          "within_5_percent",
+                                          "plain_kendall_tau",
+                                          "plain_mape_percent",
+                                          "plain_max_error_percent",
+                                          "plain_within_10_percent",
+                                          "plain_within_5_percent",
+                                          "network_scale",
+                                          "rebased_kendall_tau",
+                                          "rebased_mape_percent",
+                                          "rebased_max_error_percent",
+                                          "rebased_within_10_percent",
+                                          "rebased_within_5_percent",
+                                          "probe_ms",
+                                          "probe_spread_percent",
+                                          "machine_unstable",
+                                          "table_probe_ms",
+                                          "probe_vs_table"}));
+  EXPECT_THAT(r.out, HasSubstr("x scale, re-based by probe"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("stability \\+-[0-9.]+% \\(probe"));
+  // Without the probe: the figures of before, nothing re-based, no stability figure.
+  CommandResult plain = Latency({"validate", "--space", space_, "--samples", "3", "--repeats", "5",
+                                 "--rounds", "1", "--no-probe"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_THAT(plain.out, Not(HasSubstr("re-based")));
+  EXPECT_THAT(plain.out, Not(HasSubstr("stability")));
+  names.clear();
+  for (const auto& m : store->Metrics(2)) names.insert(m.name);
+  EXPECT_EQ(names.count("rebased_mape_percent"), 0u);
+  EXPECT_EQ(names.count("probe_ms"), 0u);
 }
 
 TEST_F(LatencyCliTest, DiffComparesTwoTablesKeyByKey) {

@@ -1,0 +1,118 @@
+#include "search/latency_target.h"
+
+#include <gtest/gtest.h>
+
+#include "core/search_space.h"
+#include "latency/builder.h"
+#include "latency/estimator.h"
+#include "tests/support/fake_machine.h"
+
+namespace hwnas::search {
+namespace {
+
+using testing::FakeMachine;
+
+struct Fixture {
+  SearchSpace space = LoadSearchSpaceFile(HWNAS_SOURCE_DIR "/configs/spaces/fmnist-mbconv.yaml");
+  FakeMachine machine;
+  latency::LatencyTable table;
+
+  Fixture() {
+    latency::TableInfo info;
+    info.device = "fake";
+    info.device_kind = "measurable";
+    table = latency::LatencyTable(info);
+    latency::BuildOptions options;
+    options.show_progress = false;
+    latency::FillTable(machine, AllCandidateLayers(space), table, options);
+  }
+
+  double EstimateMs(const Arch& arch) {
+    return latency::LatencyEstimator(table, nullptr).Run(ToNetSpec(space, arch)).total_ms;
+  }
+
+  // The search's preference: `favourite` on every block with probability 0.6, the rest shared.
+  std::vector<std::vector<double>> Preferring(const Arch& favourite) {
+    std::vector<std::vector<double>> probabilities;
+    const auto blocks = Blocks(space);
+    for (size_t b = 0; b < blocks.size(); ++b) {
+      const auto names = CandidateNames(space, blocks[b]);
+      std::vector<double> p(names.size(), 0.4 / static_cast<double>(names.size() - 1));
+      p[std::find(names.begin(), names.end(), favourite.choices[b]) - names.begin()] = 0.6;
+      probabilities.push_back(p);
+    }
+    return probabilities;
+  }
+
+  TargetCheckOptions Options(double target_ms) {
+    TargetCheckOptions options;
+    options.target_ms = target_ms;
+    options.measure.show_progress = false;
+    return options;
+  }
+};
+
+TEST(LatencyTargetTest, ANetworkInsideTheBandIsDeliveredAsDerived) {
+  Fixture f;
+  const Arch derived = UniformArch(f.space, "k5e3");
+  const double target = f.EstimateMs(derived) / 0.95;
+  const DeliveredNetwork d = DeliverWithinTarget(f.space, derived, f.Preferring(derived), f.table,
+                                                 f.machine, f.Options(target));
+  EXPECT_EQ(d.arch, derived);
+  EXPECT_FALSE(d.adjusted);
+  EXPECT_TRUE(d.met);
+  EXPECT_TRUE(d.in_band);
+  EXPECT_EQ(d.timed.size(), 1u);
+  EXPECT_DOUBLE_EQ(d.measured_ms, f.machine.QuietNetworkMs(d.net));
+}
+
+// The table says the derived network fits, but the machine runs it 20% slower than the sum of
+// its layers: the delivered network must fit as measured, and stay close to the search's choice.
+TEST(LatencyTargetTest, ANetworkOverTheTargetAsMeasuredIsReplacedByACheaperNeighbour) {
+  Fixture f;
+  f.machine.network_factor = 1.2;
+  const Arch derived = UniformArch(f.space, "k7e6");
+  const double target = f.EstimateMs(derived);
+  const DeliveredNetwork d = DeliverWithinTarget(f.space, derived, f.Preferring(derived), f.table,
+                                                 f.machine, f.Options(target));
+  EXPECT_TRUE(d.adjusted);
+  EXPECT_TRUE(d.met) << d.measured_ms << " ms against " << target;
+  EXPECT_TRUE(d.in_band) << d.measured_ms << " ms against " << target;
+  EXPECT_DOUBLE_EQ(d.measured_ms, f.machine.QuietNetworkMs(d.net));
+  EXPECT_GT(d.timed.size(), 1u);
+  EXPECT_EQ(d.timed.front().arch, derived);
+  EXPECT_GT(d.timed.front().measured_ms, target);
+  int changed = 0;
+  for (size_t b = 0; b < derived.choices.size(); ++b)
+    changed += d.arch.choices[b] != derived.choices[b];
+  EXPECT_LT(changed, static_cast<int>(derived.choices.size()));  // not a different network
+}
+
+TEST(LatencyTargetTest, ANetworkFarUnderTheTargetTakesCostlierChoicesWithoutGoingOver) {
+  Fixture f;
+  const Arch derived = UniformArch(f.space, "k3e3");
+  const double target = f.EstimateMs(derived) / 0.6;
+  const DeliveredNetwork d = DeliverWithinTarget(f.space, derived, f.Preferring(derived), f.table,
+                                                 f.machine, f.Options(target));
+  EXPECT_TRUE(d.adjusted);
+  EXPECT_TRUE(d.in_band) << d.measured_ms << " ms against " << target;
+}
+
+TEST(LatencyTargetTest, AnUnreachableTargetIsReportedNotMet) {
+  Fixture f;
+  f.machine.slowdown = 10;  // nothing in the space is this fast now
+  const Arch derived = UniformArch(f.space, "k3e3");
+  const DeliveredNetwork d =
+      DeliverWithinTarget(f.space, derived, f.Preferring(derived), f.table, f.machine,
+                          f.Options(f.EstimateMs(derived)));
+  EXPECT_FALSE(d.met);
+  EXPECT_LE(static_cast<int64_t>(d.timed.size()), f.Options(1).max_measurements);
+  for (const TimedNetwork& t : d.timed) EXPECT_GE(t.measured_ms, d.measured_ms);  // the fastest
+  EXPECT_NE(DeliveredText(d, f.Options(f.EstimateMs(derived))).find("NOT met"),
+            std::string::npos);
+  // Timed under the probe at 10x its table speed, the estimate is re-based by 10.
+  EXPECT_NEAR(d.rebased_ms / d.estimated_ms, 10.0, 1e-9);
+}
+
+}  // namespace
+}  // namespace hwnas::search
