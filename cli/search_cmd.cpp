@@ -104,11 +104,36 @@ struct SearchInputs {
   Config config;
   SearchSpace space;
   DataSplits data;
-  DeviceTable table;  // only for a latency target
+  DeviceTable table;  // only for a latency target; re-based to the machine's speed when probed
   bool by_latency = false;
+  std::optional<latency::Rebase> rebase;
 };
 
-SearchInputs PrepareSearch(const Config& config, const GlobalOptions& global) {
+// How a search's table is re-based: by the probe timed now (a new run), by the factor the run
+// stored when it started (a resumed one, so that its candidate costs stay the same), or not at
+// all (a resumed run from before probes, or a table without one).
+struct RebaseChoice {
+  bool probe_now = true;
+  std::optional<double> stored_factor;
+};
+
+// The table as the machine runs now: the search aims at the target in today's milliseconds
+// rather than in those of the period the table was measured in.
+void RebaseTable(SearchInputs& in, const RebaseChoice& choice, bool verbose) {
+  const std::optional<latency::ProbeSummary> probe = latency::TableProbe(in.table.table);
+  if (!in.table.device || in.table.device->kind() != latency::DeviceKind::kMeasurable || !probe)
+    return;
+  if (choice.stored_factor)
+    in.rebase = latency::Rebase{probe->median_ms, probe->median_ms * *choice.stored_factor};
+  else if (choice.probe_now)
+    in.rebase = latency::RebaseNow(*in.table.device, in.table.table, /*probes=*/10);
+  if (!in.rebase) return;
+  in.table.table = latency::RebasedTable(in.table.table, *in.rebase);
+  if (verbose) std::fprintf(stderr, "latency table %s\n", latency::RebaseText(*in.rebase).c_str());
+}
+
+SearchInputs PrepareSearch(const Config& config, const GlobalOptions& global,
+                           const RebaseChoice& rebase = {}) {
   if (config.strategy != "proxyless")
     throw UsageError(
         "'hwnas search' runs configs with strategy 'proxyless', 'amc' or 'haq' (got '" +
@@ -117,7 +142,8 @@ SearchInputs PrepareSearch(const Config& config, const GlobalOptions& global) {
                   LoadSpace(config.space),
                   LoadDataSplits(config.data, config.seed),
                   {},
-                  config.proxyless.target_kind == ProxylessTarget::kLatency};
+                  config.proxyless.target_kind == ProxylessTarget::kLatency,
+                  {}};
   CheckSpaceMatchesData(in.space, in.data.train, config);
   if (!in.by_latency) {
     search::CheckProxylessSearch(in.space, config, in.data, nullptr);
@@ -125,6 +151,7 @@ SearchInputs PrepareSearch(const Config& config, const GlobalOptions& global) {
   }
   auto store = results::Store::Open(global.db_path);
   in.table = CompleteDeviceTable(*store, in.space, config, !global.quiet);
+  RebaseTable(in, rebase, !global.quiet);
   search::CheckProxylessSearch(in.space, config, in.data, &in.table.table);
   return in;
 }
@@ -160,6 +187,10 @@ void ExecuteSearch(results::Store& store, int64_t run_id, SearchInputs& in,
   train_context.initial_weights = context.inherited_weights_path;
   train_context.stop_requested = interrupt.flag();
   try {
+    if (in.rebase && !resume)
+      reporter->OnMetrics(0, {{"latency_rebase_factor", in.rebase->factor()},
+                              {"table_probe_ms", in.rebase->table_probe_ms},
+                              {"search_start_probe_ms", in.rebase->now_probe_ms}});
     const search::ProxylessResult found = search::RunProxylessSearch(
         in.space, config, in.data, in.by_latency ? &in.table.table : nullptr, context);
     // On a measurable device the delivered network is the one that measures within the target.
@@ -237,7 +268,10 @@ void ResumeSearch(const ResumeArgs& args, const GlobalOptions& global) {
   if (run.status == results::RunStatus::kRunning)
     throw UsageError("run " + std::to_string(run_id) + " is still running (pid " +
                      std::to_string(run.pid) + " on " + run.host + ")");
-  SearchInputs in = PrepareSearch(ResumedConfig(run, args), global);
+  RebaseChoice rebase{/*probe_now=*/false, std::nullopt};
+  for (const auto& m : store->Metrics(run_id))
+    if (m.name == "latency_rebase_factor") rebase.stored_factor = m.value;
+  SearchInputs in = PrepareSearch(ResumedConfig(run, args), global, rebase);
   const auto checkpoint = search::ReadCheckpointInfo(CheckpointPath(global.db_path, run_id));
   if (checkpoint && checkpoint->config_hash != run.config_hash)
     throw DataError("the checkpoint of run " + std::to_string(run_id) +

@@ -32,41 +32,35 @@ std::vector<std::pair<std::string, LayerSpec>> LayersToMeasure(const std::vector
   return todo;
 }
 
-// One item's kept round: its statistics as measured and the probe around them (0: no probe).
+// One item's kept round: its statistics as measured and the speed of the machine while they
+// were taken, as the probe time that matches their median (median / probe_ratio); 0: unpaired.
 struct Timed {
   LatencyStats stats;
   double probe_ms = 0;
   double Relative() const { return probe_ms > 0 ? stats.median / probe_ms : stats.median; }
 };
 
-// Times the probe when probing; records it in `log`.
-std::optional<double> Probe(Device& device, bool probing, ProbeLog& log) {
-  if (!probing) return std::nullopt;
-  const std::optional<double> ms = device.TimeProbe();
-  if (ms) log.Add(*ms);
-  return ms;
+Timed FromPaired(const LatencyStats& stats) {
+  return {stats, stats.probe_ratio > 0 ? stats.median / stats.probe_ratio : 0.0};
 }
 
-// Calls measure(i) for every item in `rounds` rounds, each in a new seeded random order, with
-// the probe timed before the first item and after every item, and keeps per item the round with
-// the lowest median relative to the probe around it (the lowest median without a probe).
+// Calls measure(i) for every item in `rounds` rounds, each in a new seeded random order, and
+// keeps per item the round with the lowest median relative to the probe (the lowest median when
+// unpaired). Every paired measurement's median probe sample goes to `log`.
 template <typename Measure>
-std::vector<Timed> FastestOfRounds(Device& device, size_t items, const BuildOptions& options,
+std::vector<Timed> FastestOfRounds(size_t items, const BuildOptions& options,
                                    const std::string& label, Measure measure, ProbeLog& log) {
   std::vector<Timed> best(items);
   std::vector<size_t> order(items);
   for (size_t i = 0; i < items; ++i) order[i] = i;
   ProgressBar bar(label, static_cast<int64_t>(items) * options.rounds, options.show_progress);
   int64_t done = 0;
-  std::optional<double> before = items > 0 ? Probe(device, options.probe, log) : std::nullopt;
   for (int64_t round = 0; round < options.rounds; ++round) {
     Rng rng(DeriveSeed(options.seed, rng_stream::kMeasureOrder, static_cast<uint64_t>(round)));
     Shuffle(order, rng);
     for (size_t i : order) {
-      Timed timed{measure(i), 0};
-      const std::optional<double> after = Probe(device, before.has_value(), log);
-      if (before && after) timed.probe_ms = (*before + *after) / 2;
-      before = after;
+      const Timed timed = FromPaired(measure(i));
+      if (timed.stats.probe_ms > 0) log.Add(timed.stats.probe_ms);
       if (round == 0 || timed.Relative() < best[i].Relative()) best[i] = timed;
       bar.Update(++done,
                  "round " + std::to_string(round + 1) + "/" + std::to_string(options.rounds));
@@ -95,9 +89,23 @@ std::optional<Rebase> RebaseNow(Device& device, const LatencyTable& table, int p
   const std::optional<ProbeSummary> reference = TableProbe(table);
   if (!reference) return std::nullopt;
   ProbeLog log;
-  for (int i = 0; i < probes; ++i)
-    if (!Probe(device, true, log)) return std::nullopt;
+  for (int i = 0; i < probes; ++i) {
+    const std::optional<double> ms = device.TimeProbe();
+    if (!ms) return std::nullopt;
+    log.Add(*ms);
+  }
   return Rebase{reference->median_ms, log.Summary().median_ms};
+}
+
+LatencyTable RebasedTable(const LatencyTable& table, const Rebase& rebase) {
+  LatencyTable rebased(table.info());
+  for (const auto& [key, stats] : table.entries())
+    rebased.Set(key, ScaledStats(stats, rebase.factor()));
+  if (std::optional<ProbeSummary> probe = TableProbe(table)) {
+    probe->median_ms = rebase.now_probe_ms;
+    SetTableProbe(rebased, *probe);
+  }
+  return rebased;
 }
 
 double NetworkTimings::AtProbe(size_t i, double reference_probe_ms) const {
@@ -113,8 +121,12 @@ BuildReport FillTable(Device& device, const std::vector<LayerSpec>& layers, Late
   const auto todo = LayersToMeasure(layers, table, &report.reused);
   ProbeLog log;
   const auto timed = FastestOfRounds(
-      device, todo.size(), options, "measuring " + device.name(),
-      [&](size_t i) { return device.Measure(todo[i].second); }, log);
+      todo.size(), options, "measuring " + device.name(),
+      [&](size_t i) {
+        return options.probe ? device.MeasurePaired(todo[i].second)
+                             : device.Measure(todo[i].second);
+      },
+      log);
   if (!log.empty()) report.probe = log.Summary();
   // Entries are kept at the speed of the table's probe: the one it was first built at, or, for a
   // new table, this build's median. A table built before probes existed is completed as before.
@@ -138,7 +150,11 @@ NetworkTimings MeasureNetworks(Device& device, const std::vector<NetSpec>& nets,
                                const BuildOptions& options, const std::string& label) {
   ProbeLog log;
   const auto timed = FastestOfRounds(
-      device, nets.size(), options, label, [&](size_t i) { return device.MeasureNetwork(nets[i]); },
+      nets.size(), options, label,
+      [&](size_t i) {
+        return options.probe ? device.MeasureNetworkPaired(nets[i])
+                             : device.MeasureNetwork(nets[i]);
+      },
       log);
   NetworkTimings timings;
   for (const Timed& t : timed) {

@@ -2,10 +2,10 @@
 // relate to the sum of their layers. Every item is measured in several interleaved rounds, each
 // in a new shuffled order, and keeps its fastest round: on a shared or virtual machine, slow
 // periods (another tenant, a migrated vCPU) only ever add time, and they hit different items
-// in different rounds. On a measurable device the reference probe (latency/probe.h) is timed
-// between every two items, and each item is taken relative to the probe around it: a table is
-// kept at the speed of its build's probe, whatever the machine did in between. Nothing is stored
-// here; the caller saves the table.
+// in different rounds. On a measurable device every timed sample is paired with a sample of the
+// reference probe (latency/probe.h) taken right after it, and an item is taken relative to the
+// probe: a table is kept at the speed of its build's probe, whatever the machine did meanwhile.
+// Nothing is stored here; the caller saves the table.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +23,7 @@ struct BuildOptions {
   uint64_t seed = 1;   // order of measurement
   int64_t rounds = 3;  // interleaved measurements per item; the fastest is kept
   bool show_progress = true;
-  bool probe = true;  // time the reference probe between items (where the device has one)
+  bool probe = true;  // pair every sample with a probe sample (where the device has a probe)
 };
 
 struct BuildReport {
@@ -39,12 +39,14 @@ BuildReport FillTable(Device& device, const std::vector<LayerSpec>& layers, Late
                       const BuildOptions& options);
 
 // End-to-end timings of networks, in input order: each network's fastest round (relative to the
-// probe when there is one) as measured, with the probe timed around that round.
+// probe when paired) as measured, with the machine's speed during that round.
 struct NetworkTimings {
-  std::vector<double> ms;        // median of the round, as measured
-  std::vector<double> probe_ms;  // mean of the probes before and after it; empty without probes
-  std::optional<ProbeSummary> probe;  // every probe timing of the measurement
-  ProbeLog probe_log;                 // the same timings, in the order taken
+  std::vector<double> ms;  // median of the round, as measured
+  // The probe time matching that median (median / median of sample-to-probe ratios); empty
+  // without probes.
+  std::vector<double> probe_ms;
+  std::optional<ProbeSummary> probe;  // the median probe sample of every round
+  ProbeLog probe_log;                 // the same, in the order taken
 
   // ms[i] as it would have measured at the speed of `reference_probe_ms` (ms[i] without probes).
   double AtProbe(size_t i, double reference_probe_ms) const;
@@ -63,6 +65,10 @@ double CalibrateNetworkScale(Device& device, const std::vector<NetSpec>& nets,
 // The machine's speed now against the table's build: the probe timed `probes` times (their
 // median) against the probe stored with the table. nullopt when either has no probe.
 std::optional<Rebase> RebaseNow(Device& device, const LatencyTable& table, int probes = 5);
+
+// A copy of `table` with every entry times rebase.factor() and its probe set to the probe now:
+// the table as this machine would measure it at its current speed.
+LatencyTable RebasedTable(const LatencyTable& table, const Rebase& rebase);
 
 // Every entry's numbers times `factor` (a probe ratio).
 LatencyStats ScaledStats(LatencyStats stats, double factor);

@@ -26,6 +26,11 @@ struct LatencyStats {
   int64_t count = 0;       // timed samples (for model devices: 1)
   bool unstable = false;   // spread stayed above the limit after the retries
   bool predicted = false;  // answered by a predictor, not measured
+  // Paired measurements only (Device::MeasurePaired): every sample was followed at once by a
+  // sample of the reference probe (latency/probe.h). probe_ms is the median probe sample,
+  // probe_ratio the median of sample / its probe sample; 0 when unpaired. Not stored in tables.
+  double probe_ms = 0;
+  double probe_ratio = 0;
 
   double cv() const { return mean > 0 ? std / mean : 0; }  // coefficient of variation
 };
@@ -46,6 +51,11 @@ class Device {
   virtual LatencyStats Measure(const LayerSpec& layer) = 0;
   // End-to-end latency of a whole network, for validating table estimates.
   virtual LatencyStats MeasureNetwork(const NetSpec& net) = 0;
+  // The same, each timed sample paired with a sample of the reference probe taken right after
+  // it (LatencyStats::probe_ms, probe_ratio), so that the machine's speed at that very moment is
+  // known. Devices without a probe return the unpaired measurement.
+  virtual LatencyStats MeasurePaired(const LayerSpec& layer) { return Measure(layer); }
+  virtual LatencyStats MeasureNetworkPaired(const NetSpec& net) { return MeasureNetwork(net); }
   // Median milliseconds of the reference probe (latency/probe.h) timed now, under the device's
   // threads and memory format, at batch 1, in about 20 ms. Measurable devices only; the others,
   // whose numbers do not depend on the machine's speed, return nullopt.

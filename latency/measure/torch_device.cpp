@@ -6,6 +6,7 @@
 #include <torch/utils.h>
 #include <torch/version.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -35,31 +36,63 @@ double TimeCalls(const std::function<void()>& forward, const std::function<void(
   return MillisecondsSince(start) / static_cast<double>(calls);
 }
 
-// Warm-up, then calibrate how many calls make one sample of at least min_sample_ms, then
-// take `repeats` samples (fewer, but at least 5, when they exceed the time budget); a
-// measurement whose spread exceeds max_cv is repeated.
-LatencyStats TimeForward(const std::function<void()>& forward, const std::function<void()>& sync,
-                         const MeasureOptions& o) {
+using Forward = std::function<void()>;
+
+// Untimed calls for at least `warmup_ms` (and 3 calls), then how many calls make one sample of
+// at least `min_sample_ms`.
+int64_t WarmUpAndCountCalls(const Forward& forward, const Forward& sync, double warmup_ms,
+                            double min_sample_ms) {
   int64_t warm_calls = 0;
   const auto warm_start = Clock::now();
-  while (warm_calls < 3 || MillisecondsSince(warm_start) < o.warmup_ms) {
+  while (warm_calls < 3 || MillisecondsSince(warm_start) < warmup_ms) {
     forward();
     sync();
     ++warm_calls;
   }
   const double per_call = MillisecondsSince(warm_start) / static_cast<double>(warm_calls);
-  const int64_t calls = std::max<int64_t>(1, std::ceil(o.min_sample_ms / per_call));
+  return std::max<int64_t>(1, std::ceil(min_sample_ms / per_call));
+}
+
+// The probe's share of a paired measurement: samples of at least 2 ms after 5 ms of warm-up.
+constexpr double kProbeSampleMs = 2.0;
+constexpr double kProbeWarmupMs = 5.0;
+
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return Percentile(values, 0.5);
+}
+
+// Warm-up, then calibrate how many calls make one sample of at least min_sample_ms, then take
+// `repeats` samples (fewer, but at least 5, when they exceed the time budget); a measurement
+// whose spread exceeds max_cv is repeated. With `probe`, each sample is followed at once by a
+// probe sample and the spread that counts is that of sample / probe sample: what the machine
+// does in between (another tenant, a slower period) moves both and cancels out.
+LatencyStats TimeForward(const Forward& forward, const Forward& sync, const MeasureOptions& o,
+                         const Forward* probe = nullptr) {
+  const int64_t calls = WarmUpAndCountCalls(forward, sync, o.warmup_ms, o.min_sample_ms);
+  const int64_t probe_calls =
+      probe ? WarmUpAndCountCalls(*probe, sync, kProbeWarmupMs, kProbeSampleMs) : 0;
   LatencyStats best;
+  double best_spread = 0;
   for (int64_t attempt = 0; attempt <= o.retries; ++attempt) {
-    std::vector<double> samples;
+    std::vector<double> samples, probes, ratios;
     const auto start = Clock::now();
     for (int64_t i = 0; i < o.repeats; ++i) {
       if (i >= 5 && MillisecondsSince(start) > o.budget_ms) break;
       samples.push_back(TimeCalls(forward, sync, calls));
+      if (!probe) continue;
+      probes.push_back(TimeCalls(*probe, sync, probe_calls));
+      ratios.push_back(samples.back() / probes.back());
     }
     LatencyStats stats = SummarizeSamples(samples);
-    if (attempt == 0 || stats.cv() < best.cv()) best = stats;
-    if (best.cv() <= o.max_cv) return best;
+    double spread = stats.cv();
+    if (probe) {
+      stats.probe_ms = Median(probes);
+      stats.probe_ratio = Median(ratios);
+      spread = SummarizeSamples(ratios).cv();
+    }
+    if (attempt == 0 || spread < best_spread) best = stats, best_spread = spread;
+    if (best_spread <= o.max_cv) return best;
   }
   best.unstable = true;
   return best;
@@ -82,11 +115,16 @@ class TorchDevice : public Device {
   std::string properties_json() const override;
   LatencyStats Measure(const LayerSpec& layer) override;
   LatencyStats MeasureNetwork(const NetSpec& net) override;
+  LatencyStats MeasurePaired(const LayerSpec& layer) override;
+  LatencyStats MeasureNetworkPaired(const NetSpec& net) override;
   std::optional<double> TimeProbe() override;
 
  private:
   torch::Device torch_device() const;
   void Synchronize() const;
+  LatencyStats MeasureLayer(const LayerSpec& layer, bool paired);
+  LatencyStats MeasureWholeNetwork(const NetSpec& net, bool paired);
+  Forward ProbeForward();  // builds the probe network on first use
 
   TorchBackend backend_;
   MeasureOptions options_;
@@ -157,7 +195,18 @@ std::string TorchDevice::properties_json() const {
       .dump();
 }
 
-LatencyStats TorchDevice::Measure(const LayerSpec& layer) {
+LatencyStats TorchDevice::Measure(const LayerSpec& layer) { return MeasureLayer(layer, false); }
+LatencyStats TorchDevice::MeasurePaired(const LayerSpec& layer) {
+  return MeasureLayer(layer, true);
+}
+LatencyStats TorchDevice::MeasureNetwork(const NetSpec& net) {
+  return MeasureWholeNetwork(net, false);
+}
+LatencyStats TorchDevice::MeasureNetworkPaired(const NetSpec& net) {
+  return MeasureWholeNetwork(net, true);
+}
+
+LatencyStats TorchDevice::MeasureLayer(const LayerSpec& layer, bool paired) {
   at::set_num_threads(static_cast<int>(options_.threads));
   torch::NoGradGuard no_grad;
   torch::nn::AnyModule module = supernet::MakeLayerModule(layer);
@@ -166,10 +215,12 @@ LatencyStats TorchDevice::Measure(const LayerSpec& layer) {
   if (options_.channels_last) supernet::ToChannelsLast(*module.ptr());
   const auto input = RandomInput(options_.batch, layer.in_channels, layer.input_size,
                                  options_.channels_last, torch_device());
-  return TimeForward([&] { module.forward(input); }, [this] { Synchronize(); }, options_);
+  const Forward probe = paired ? ProbeForward() : Forward();
+  return TimeForward([&] { module.forward(input); }, [this] { Synchronize(); }, options_,
+                     paired ? &probe : nullptr);
 }
 
-LatencyStats TorchDevice::MeasureNetwork(const NetSpec& net) {
+LatencyStats TorchDevice::MeasureWholeNetwork(const NetSpec& net, bool paired) {
   at::set_num_threads(static_cast<int>(options_.threads));
   torch::NoGradGuard no_grad;
   supernet::Network network(net);
@@ -178,12 +229,12 @@ LatencyStats TorchDevice::MeasureNetwork(const NetSpec& net) {
   if (options_.channels_last) supernet::ToChannelsLast(*network);
   const auto input = RandomInput(options_.batch, net.input_channels, net.input_size,
                                  options_.channels_last, torch_device());
-  return TimeForward([&] { network->forward(input); }, [this] { Synchronize(); }, options_);
+  const Forward probe = paired ? ProbeForward() : Forward();
+  return TimeForward([&] { network->forward(input); }, [this] { Synchronize(); }, options_,
+                     paired ? &probe : nullptr);
 }
 
-std::optional<double> TorchDevice::TimeProbe() {
-  at::set_num_threads(static_cast<int>(options_.threads));
-  torch::NoGradGuard no_grad;
+Forward TorchDevice::ProbeForward() {
   const NetSpec& net = ProbeNet();
   if (!probe_) {
     probe_ = supernet::Network(net);
@@ -193,15 +244,21 @@ std::optional<double> TorchDevice::TimeProbe() {
     probe_input_ =
         RandomInput(1, net.input_channels, net.input_size, options_.channels_last, torch_device());
   }
-  // Short on purpose (5 samples of at least 2 ms after 5 ms of warm-up): its median is precise
-  // to about 1% on a quiet core, and it runs between every two measured items.
+  return [this] { probe_->forward(probe_input_); };
+}
+
+std::optional<double> TorchDevice::TimeProbe() {
+  at::set_num_threads(static_cast<int>(options_.threads));
+  torch::NoGradGuard no_grad;
+  // Short on purpose (5 samples of at least 2 ms after 5 ms of warm-up): it runs between
+  // measurements and before estimates.
   MeasureOptions probe_options = options_;
   probe_options.repeats = 5;
-  probe_options.min_sample_ms = 2.0;
-  probe_options.warmup_ms = 5.0;
+  probe_options.min_sample_ms = kProbeSampleMs;
+  probe_options.warmup_ms = kProbeWarmupMs;
   probe_options.retries = 0;
-  return TimeForward([&] { probe_->forward(probe_input_); }, [this] { Synchronize(); },
-                     probe_options)
+  return TimeForward(
+             ProbeForward(), [this] { Synchronize(); }, probe_options)
       .median;
 }
 

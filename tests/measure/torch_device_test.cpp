@@ -45,6 +45,23 @@ TEST(TorchDeviceTest, CpuMeasuresLayersAndNetworks) {
   EXPECT_GT(cpu->MeasureNetwork(SmallNet()).median, 0);
 }
 
+TEST(TorchDeviceTest, PairedMeasurementsCarryTheProbeTakenWithThem) {
+  auto cpu = MakeTorchDevice(TorchBackend::kCpu, Quick());
+  EXPECT_EQ(cpu->Measure(SmallBlock()).probe_ms, 0);  // unpaired
+  const LatencyStats layer = cpu->MeasurePaired(SmallBlock());
+  EXPECT_EQ(layer.count, 5);
+  EXPECT_GT(layer.probe_ms, 0);
+  EXPECT_GT(layer.probe_ratio, 0);
+  // The probe network is larger than this block, and the ratio is of the same samples.
+  EXPECT_LT(layer.probe_ratio, 1);
+  EXPECT_NEAR(layer.probe_ratio, layer.median / layer.probe_ms, 0.5 * layer.probe_ratio);
+  const LatencyStats net = cpu->MeasureNetworkPaired(SmallNet());
+  EXPECT_GT(net.probe_ms, 0);
+  const std::optional<double> probe = cpu->TimeProbe();
+  ASSERT_TRUE(probe);
+  EXPECT_GT(*probe, 0);
+}
+
 TEST(TorchDeviceTest, FingerprintNamesTheMeasurementConditions) {
   MeasureOptions options = Quick();
   options.threads = 2;

@@ -102,14 +102,12 @@ TEST(LatencyTargetTest, AnUnreachableTargetIsReportedNotMet) {
   Fixture f;
   f.machine.slowdown = 10;  // nothing in the space is this fast now
   const Arch derived = UniformArch(f.space, "k3e3");
-  const DeliveredNetwork d =
-      DeliverWithinTarget(f.space, derived, f.Preferring(derived), f.table, f.machine,
-                          f.Options(f.EstimateMs(derived)));
+  const DeliveredNetwork d = DeliverWithinTarget(f.space, derived, f.Preferring(derived), f.table,
+                                                 f.machine, f.Options(f.EstimateMs(derived)));
   EXPECT_FALSE(d.met);
   EXPECT_LE(static_cast<int64_t>(d.timed.size()), f.Options(1).max_measurements);
   for (const TimedNetwork& t : d.timed) EXPECT_GE(t.measured_ms, d.measured_ms);  // the fastest
-  EXPECT_NE(DeliveredText(d, f.Options(f.EstimateMs(derived))).find("NOT met"),
-            std::string::npos);
+  EXPECT_NE(DeliveredText(d, f.Options(f.EstimateMs(derived))).find("NOT met"), std::string::npos);
   // Timed under the probe at 10x its table speed, the estimate is re-based by 10.
   EXPECT_NEAR(d.rebased_ms / d.estimated_ms, 10.0, 1e-9);
 }

@@ -37,12 +37,24 @@ class FakeMachine : public latency::Device {
     ++network_timings;
     return Stats(QuietNetworkMs(net) * slowdown);
   }
+  latency::LatencyStats MeasurePaired(const LayerSpec& layer) override {
+    return Paired(Measure(layer));
+  }
+  latency::LatencyStats MeasureNetworkPaired(const NetSpec& net) override {
+    return Paired(MeasureNetwork(net));
+  }
   std::optional<double> TimeProbe() override {
     if (!has_probe) return std::nullopt;
     return kProbeMs * slowdown;
   }
 
  private:
+  latency::LatencyStats Paired(latency::LatencyStats stats) const {
+    if (!has_probe) return stats;
+    stats.probe_ms = kProbeMs * slowdown;
+    stats.probe_ratio = stats.median / stats.probe_ms;
+    return stats;
+  }
   static latency::LatencyStats Stats(double ms) {
     latency::LatencyStats s;
     s.mean = s.median = s.p10 = s.p90 = ms;
