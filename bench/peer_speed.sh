@@ -5,7 +5,8 @@
 # (HWNAS_TCMALLOC), Python gets it by LD_PRELOAD, so the comparison is allocator against allocator.
 #   bench/peer_speed.sh [threads=2] [steps=10] [repeats=3]
 # Env: BENCH (default build/bench/hwnas_supernet_step_bench), PYTHON (default /usr/bin/python3),
-#      PEER (default ../shared/peer), TCMALLOC (the library preloaded into Python).
+#      PEER (default ../shared/peer), TCMALLOC (the library preloaded into Python; empty: glibc
+#      malloc, for a BENCH built with -DHWNAS_TCMALLOC=OFF).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads=${1:-2}
@@ -14,7 +15,7 @@ repeats=${3:-3}
 bench=${BENCH:-build/bench/hwnas_supernet_step_bench}
 python=${PYTHON:-/usr/bin/python3}
 peer=${PEER:-../shared/peer}
-tcmalloc=${TCMALLOC:-/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4}
+tcmalloc=${TCMALLOC-/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4}
 [[ -x $bench ]] || { echo "missing $bench: build target hwnas_supernet_step_bench" >&2; exit 1; }
 [[ -d $peer/proxylessnas-search ]] || { echo "missing $peer/proxylessnas-search" >&2; exit 1; }
 

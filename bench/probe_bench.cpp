@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
   hwnas::latency::ProbeLog log;
   std::printf("%8s %9s\n", "t_s", "probe_ms");
   for (;;) {
-    const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double t =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (t > seconds) break;
     const double ms = *cpu->TimeProbe();
     log.Add(ms);

@@ -19,6 +19,7 @@
 #include "core/search_space.h"
 #include "supernet/network.h"
 #include "supernet/supernet.h"
+#include "supernet/threads.h"
 
 namespace {
 
@@ -102,7 +103,7 @@ int main(int argc, char** argv) {
   const int threads = argc > 1 ? std::stoi(argv[1]) : 2;
   const int steps = argc > 2 ? std::stoi(argv[2]) : 20;
   const std::string path = argc > 3 ? argv[3] : "configs/spaces/fmnist-mbconv.yaml";
-  at::set_num_threads(threads);
+  hwnas::supernet::SetThreads(threads);
   const hwnas::SearchSpace space = hwnas::LoadSearchSpaceFile(path);
   // The same layout as bench/supernet_step.py, which bench/supernet_speed.sh parses.
   std::printf("# C++ supernet %s, batch %lld, %d warm-up + %d timed steps, channels-last\n",

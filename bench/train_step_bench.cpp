@@ -12,11 +12,12 @@
 
 #include "core/netspec_yaml.h"
 #include "supernet/network.h"
+#include "supernet/threads.h"
 
 namespace {
 
 double ImagesPerSecond(const hwnas::NetSpec& spec, int threads, bool channels_last, int steps) {
-  at::set_num_threads(threads);
+  hwnas::supernet::SetThreads(threads);
   torch::manual_seed(0);
   hwnas::supernet::Network net(spec);
   if (channels_last) hwnas::supernet::ToChannelsLast(*net);

@@ -7,6 +7,7 @@
 #include "core/progress.h"
 #include "search/finetune.h"
 #include "search/train_util.h"
+#include "supernet/threads.h"
 
 namespace hwnas::search {
 
@@ -52,7 +53,7 @@ rl::DdpgAgent StartAgent(const Config& config, const DdpgOptions& agent, int64_t
   if (context.reporter == nullptr || context.artifact_dir.empty())
     throw std::invalid_argument(who + " needs a reporter and an artifact directory");
   torch::manual_seed(config.seed);
-  at::set_num_threads(static_cast<int>(config.threads));
+  supernet::SetThreads(static_cast<int>(config.threads));
   DdpgOptions options = agent;
   options.seed = config.seed;
   return rl::DdpgAgent(state_size, steps, options);

@@ -27,6 +27,7 @@
 #include "search/supernet_weights.h"
 #include "search/train_util.h"
 #include "supernet/supernet.h"
+#include "supernet/threads.h"
 
 namespace hwnas::search {
 namespace {
@@ -592,7 +593,7 @@ ProxylessResult RunProxylessSearch(const SearchSpace& space, const Config& confi
                                    const DataSplits& data, const CandidateCosts& costs,
                                    const SearchContext& context) {
   torch::manual_seed(config.seed);
-  at::set_num_threads(static_cast<int>(config.threads));
+  supernet::SetThreads(static_cast<int>(config.threads));
   ProxylessSearch search(space, config, data, costs, context);
   return search.Run();
 }

@@ -18,6 +18,7 @@
 #include "latency/measure/torch_device.h"
 #include "search/train_util.h"
 #include "supernet/network.h"
+#include "supernet/threads.h"
 
 namespace hwnas::search {
 namespace {
@@ -179,7 +180,7 @@ TrainResult Trainer::Run() {
 TrainResult TrainNetwork(const NetSpec& net, const Config& config, const DataSplits& data,
                          const TrainContext& context) {
   torch::manual_seed(config.seed);
-  at::set_num_threads(static_cast<int>(config.threads));
+  supernet::SetThreads(static_cast<int>(config.threads));
   Trainer trainer(net, config, data, context);
   TrainResult result = trainer.Run();
 

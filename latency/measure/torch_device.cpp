@@ -17,6 +17,7 @@
 #include "latency/probe.h"
 #include "latency/stats.h"
 #include "supernet/network.h"
+#include "supernet/threads.h"
 
 namespace hwnas::latency {
 namespace {
@@ -164,7 +165,7 @@ TorchDevice::TorchDevice(TorchBackend backend, MeasureOptions options)
     processor_ = "cuda:0 of " + std::to_string(torch::cuda::device_count()) + " GPU(s)";
   // Process-wide on purpose: switching the intra-op pool between measurements and back (a
   // scoped setting) made the same network measure 1.37 ms or 1.92 ms depending on history.
-  at::set_num_threads(static_cast<int>(options_.threads));
+  supernet::SetThreads(static_cast<int>(options_.threads));
 }
 
 torch::Device TorchDevice::torch_device() const {
@@ -207,7 +208,7 @@ LatencyStats TorchDevice::MeasureNetworkPaired(const NetSpec& net) {
 }
 
 LatencyStats TorchDevice::MeasureLayer(const LayerSpec& layer, bool paired) {
-  at::set_num_threads(static_cast<int>(options_.threads));
+  supernet::SetThreads(static_cast<int>(options_.threads));
   torch::NoGradGuard no_grad;
   torch::nn::AnyModule module = supernet::MakeLayerModule(layer);
   module.ptr()->eval();
@@ -221,7 +222,7 @@ LatencyStats TorchDevice::MeasureLayer(const LayerSpec& layer, bool paired) {
 }
 
 LatencyStats TorchDevice::MeasureWholeNetwork(const NetSpec& net, bool paired) {
-  at::set_num_threads(static_cast<int>(options_.threads));
+  supernet::SetThreads(static_cast<int>(options_.threads));
   torch::NoGradGuard no_grad;
   supernet::Network network(net);
   network->eval();
@@ -248,7 +249,7 @@ Forward TorchDevice::ProbeForward() {
 }
 
 std::optional<double> TorchDevice::TimeProbe() {
-  at::set_num_threads(static_cast<int>(options_.threads));
+  supernet::SetThreads(static_cast<int>(options_.threads));
   torch::NoGradGuard no_grad;
   // Short on purpose (5 samples of at least 2 ms after 5 ms of warm-up): it runs between
   // measurements and before estimates.
