@@ -4,13 +4,15 @@
 # machine. Builds nothing: build hwnas_supernet_step_bench first.
 #   bench/supernet_speed.sh [steps=20] [threads="1 2"]
 # Env: BENCH (the C++ binary, default build/bench/hwnas_supernet_step_bench),
-#      PYTHON (default /usr/bin/python3: the PATH python3 may lack torch).
+#      PYTHON (default /usr/bin/python3: the PATH python3 may lack torch),
+#      TCMALLOC (preloaded into Python so both sides use the allocator hwnas links; empty: glibc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 steps=${1:-20}
 threads_list=${2:-"1 2"}
 bench=${BENCH:-build/bench/hwnas_supernet_step_bench}
 python=${PYTHON:-/usr/bin/python3}
+tcmalloc=${TCMALLOC-/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4}
 [[ -x $bench ]] || { echo "missing $bench: build target hwnas_supernet_step_bench" >&2; exit 1; }
 
 # Both programs print "# header", "step threads images/s", then one "kind threads ips" per line.
@@ -21,7 +23,7 @@ for t in $threads_list; do
   "$bench" "$t" "$steps" >"$out"
   cat "$out"
   awk '!/^#/ && !/^step/ {print "cpp", $1, $2, $3}' "$out" >>"$rows"
-  "$python" bench/supernet_step.py --threads "$t" --steps "$steps" >"$out"
+  LD_PRELOAD=$tcmalloc "$python" bench/supernet_step.py --threads "$t" --steps "$steps" >"$out"
   cat "$out"
   awk '!/^#/ && !/^step/ {print "py", $1, $2, $3}' "$out" >>"$rows"
 done

@@ -1,6 +1,8 @@
 // End-to-end tests of `hwnas latency ...` with the real binary: building a table on this CPU,
 // importing the published phone and accelerator tables, estimating, validating, and every bad
 // input leaving the database untouched.
+#include <csignal>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -68,6 +70,18 @@ TEST_F(LatencyCliTest, BuildMeasuresEveryLayerOnceAndReusesThemAfterwards) {
   CommandResult threads = Latency({"build", "--space", space_, "--repeats", "5", "--rounds", "1",
                                    "--calibration-networks", "0", "--threads", "2"});
   EXPECT_THAT(threads.out, HasSubstr("table 2: cpu / tiny, 4 entries (4 measured now, 0 reused)"));
+}
+
+// Ctrl-C during a table build (the database exists from the start; the table is saved in one
+// transaction at the end): nothing partial is stored.
+TEST_F(LatencyCliTest, AnInterruptedBuildStoresNoPartialTable) {
+  CommandResult stopped = RunHwnasSignalling(
+      {"--db", db_, "-q", "latency", "build", "--space", "fmnist-mbconv", "--device", "cpu"}, db_,
+      SIGINT);
+  EXPECT_NE(stopped.exit_code, 0);
+  CommandResult list = Latency({"list", "--format", "csv"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(list.out.find("fmnist-mbconv"), std::string::npos) << list.out;
 }
 
 TEST_F(LatencyCliTest, EstimateMeasuresMissingEntriesOnTheCpu) {

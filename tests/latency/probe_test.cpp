@@ -112,6 +112,8 @@ TEST(ProbeTest, WithoutProbesAnEntryIsWhatWasMeasured) {
   const BuildReport report = FillTable(machine, layers, table, options);
   EXPECT_FALSE(report.probe);
   EXPECT_FALSE(TableProbe(table));
+  // A table without a probe (imported, or measured before probes) is never re-based.
+  EXPECT_FALSE(RebaseNow(machine, table));
   EXPECT_DOUBLE_EQ(table.At(OpKey(layers[0])).median, 2 * FakeMachine::QuietLayerMs(layers[0]));
 }
 
