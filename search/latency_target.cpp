@@ -31,9 +31,7 @@ class Neighbours {
       throw std::invalid_argument("DeliverWithinTarget: one probability vector per block needed");
   }
 
-  double EstimateMs(const Arch& arch) {
-    return latency::LatencyEstimator(table_, nullptr).Run(ToNetSpec(space_, arch)).total_ms;
-  }
+  double EstimateMs(const Arch& arch) { return estimator_.Run(ToNetSpec(space_, arch)).total_ms; }
 
   double LogProbability(const Arch& arch) const {
     double sum = 0;
@@ -84,6 +82,8 @@ class Neighbours {
   const SearchSpace& space_;
   const std::vector<std::vector<double>>& probabilities_;
   latency::LatencyTable table_;  // a copy: the estimator wants a mutable table, never changes it
+  // One estimator for the thousands of estimates of a check: it reads the table's properties once.
+  latency::LatencyEstimator estimator_{table_, nullptr};
   std::vector<std::vector<std::string>> names_;
 };
 

@@ -58,11 +58,6 @@ int64_t WarmUpAndCountCalls(const Forward& forward, const Forward& sync, double 
 constexpr double kProbeSampleMs = 2.0;
 constexpr double kProbeWarmupMs = 5.0;
 
-double Median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return Percentile(values, 0.5);
-}
-
 // Warm-up, then calibrate how many calls make one sample of at least min_sample_ms, then take
 // `repeats` samples (fewer, but at least 5, when they exceed the time budget); a measurement
 // whose spread exceeds max_cv is repeated. With `probe`, each sample is followed at once by a
@@ -88,9 +83,10 @@ LatencyStats TimeForward(const Forward& forward, const Forward& sync, const Meas
     LatencyStats stats = SummarizeSamples(samples);
     double spread = stats.cv();
     if (probe) {
-      stats.probe_ms = Median(probes);
-      stats.probe_ratio = Median(ratios);
-      spread = SummarizeSamples(ratios).cv();
+      const LatencyStats ratio = SummarizeSamples(ratios);
+      stats.probe_ms = SummarizeSamples(probes).median;
+      stats.probe_ratio = ratio.median;
+      spread = ratio.cv();
     }
     if (attempt == 0 || spread < best_spread) best = stats, best_spread = spread;
     if (best_spread <= o.max_cv) return best;
