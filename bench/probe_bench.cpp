@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <string>
 
-#include "latency/measure/torch_device.h"
+#include "measure/torch_device.h"
 #include "latency/probe.h"
 
 int main(int argc, char** argv) {

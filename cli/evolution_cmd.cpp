@@ -20,7 +20,7 @@
 #include "core/errors.h"
 #include "latency/builder.h"
 #include "latency/estimator.h"
-#include "latency/measure/devices.h"
+#include "measure/devices.h"
 #include "latency/op_key.h"
 #include "latency/op_predictor.h"
 #include "results/store.h"

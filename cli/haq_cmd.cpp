@@ -12,7 +12,7 @@
 #include "core/errors.h"
 #include "latency/estimator.h"
 #include "latency/haq_table.h"
-#include "latency/measure/devices.h"
+#include "measure/devices.h"
 #include "results/store.h"
 #include "search/haq/haq.h"
 

@@ -15,7 +15,7 @@
 #include "latency/builder.h"
 #include "latency/estimator.h"
 #include "latency/haq_table.h"
-#include "latency/measure/devices.h"
+#include "measure/devices.h"
 #include "latency/npy.h"
 #include "latency/op_key.h"
 #include "latency/probe.h"

@@ -9,7 +9,7 @@
 #include "core/errors.h"
 #include "core/rng.h"
 #include "latency/estimator.h"
-#include "latency/measure/devices.h"
+#include "measure/devices.h"
 
 namespace hwnas::cli {
 namespace {

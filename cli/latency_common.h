@@ -10,7 +10,7 @@
 #include "core/search_space.h"
 #include "latency/builder.h"
 #include "latency/device.h"
-#include "latency/measure/torch_device.h"
+#include "measure/torch_device.h"
 #include "latency/table.h"
 #include "results/store.h"
 

@@ -15,7 +15,7 @@
 #include "core/errors.h"
 #include "core/progress.h"
 #include "latency/estimator.h"
-#include "latency/measure/torch_device.h"
+#include "measure/torch_device.h"
 #include "search/train_util.h"
 #include "supernet/network.h"
 #include "supernet/threads.h"
@@ -116,7 +116,7 @@ EpochStats Trainer::TrainEpoch(int64_t epoch) {
   return stats;
 }
 
-// End-to-end latency on this CPU, measured the way latency tables are (latency/measure), so the
+// End-to-end latency on this CPU, measured the way latency tables are (measure/), so the
 // stored number is comparable with table estimates. Timing does not depend on weight values, so
 // the device's fresh network of the same NetSpec stands in for the trained one.
 double Trainer::MeasureLatencyMs() {

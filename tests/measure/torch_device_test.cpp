@@ -1,10 +1,10 @@
-#include "latency/measure/torch_device.h"
+#include "measure/torch_device.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "core/errors.h"
-#include "latency/measure/devices.h"
+#include "measure/devices.h"
 
 namespace hwnas::latency {
 namespace {

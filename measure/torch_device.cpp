@@ -1,4 +1,4 @@
-#include "latency/measure/torch_device.h"
+#include "measure/torch_device.h"
 
 #include <torch/cuda.h>
 

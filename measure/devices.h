@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "latency/device.h"
-#include "latency/measure/torch_device.h"
+#include "measure/torch_device.h"
 
 namespace hwnas::latency {
 

@@ -1,4 +1,4 @@
-#include "latency/measure/devices.h"
+#include "measure/devices.h"
 
 #include <algorithm>
 #include <filesystem>
