@@ -3,6 +3,10 @@
 // hand the command line over, so both executables print the same help.
 #pragma once
 
+#include <string>
+
+#include "core/strategies.h"
+
 namespace hwnas::cli {
 
 struct EngineCommand {
@@ -16,23 +20,20 @@ inline constexpr EngineCommand kTrainCommand{
     "latency, and store the run. Example:\n"
     "  hwnas train configs/train-fmnist.yaml train.epochs=1 data.train_limit=5000"};
 
-inline constexpr EngineCommand kSearchCommand{
-    "search",
-    "Run the config's search strategy and store the run.\n"
-    "  proxyless: search the config's space for a network that meets its latency or FLOPs\n"
-    "    target on the configured device, then retrain it. A checkpoint is written after\n"
-    "    every epoch; Ctrl-C stops at the next batch (exit code 130) and\n"
-    "    'hwnas search resume RUN' continues.\n"
-    "  amc: prune the channels of a trained network (amc.source_run, or net + amc.weights)\n"
-    "    to a FLOPs or latency budget with a DDPG agent, then fine-tune the best policy's\n"
-    "    network. Every episode is stored; Ctrl-C stops after the current episode.\n"
-    "  haq: choose weight and activation bits per operator of a trained network\n"
-    "    (haq.source_run, or net + haq.weights) under a latency budget on a device that\n"
-    "    costs bits, or a model-size budget, then fine-tune the best policy.\n"
-    "Examples:\n"
-    "  hwnas search configs/quickstart.yaml proxyless.target_ms=0.8\n"
-    "  hwnas search configs/amc-fmnist.yaml amc.source_run=1 amc.flops_ratio=0.5\n"
-    "  hwnas search configs/haq-fmnist.yaml haq.source_run=1 haq.budget_bits=4"};
+// `hwnas search`: its description lists the search strategies from core/strategies.h.
+inline const EngineCommand& SearchCommand() {
+  std::string text = "Run the config's search strategy and store the run.\n";
+  for (const StrategyInfo& info : Strategies())
+    if (std::string(info.command) == "search") text += info.help;
+  static const std::string description =
+      text +
+      "Examples:\n"
+      "  hwnas search configs/quickstart.yaml proxyless.target_ms=0.8\n"
+      "  hwnas search configs/amc-fmnist.yaml amc.source_run=1 amc.flops_ratio=0.5\n"
+      "  hwnas search configs/haq-fmnist.yaml haq.source_run=1 haq.budget_bits=4";
+  static const EngineCommand command{"search", description.c_str()};
+  return command;
+}
 
 // Under `hwnas latency`.
 inline constexpr EngineCommand kLatencyBuildCommand{

@@ -27,7 +27,7 @@ void AddFrontCommands(CLI::App& app, const GlobalOptions& global, char** argv) {
   AddConfigCommands(app);
   AddResultsCommands(app, global);
   AddEngineStub(app, kTrainCommand, argv);
-  AddEngineStub(app, kSearchCommand, argv);
+  AddEngineStub(app, SearchCommand(), argv);
   AddLatency(app, global, argv);
   AddPredictorCommands(app);
 }

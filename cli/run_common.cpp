@@ -2,10 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include <filesystem>
-
-#include "core/config.h"
-#include "core/sha256.h"
+#include <cstdio>
 
 namespace hwnas::cli {
 
@@ -15,23 +12,13 @@ void AddConfigArguments(CLI::App& command, ConfigArgs* args, const std::string& 
                      "key=value overrides applied before validation, e.g. " + example);
 }
 
-results::RunInfo MakeRunInfo(const Config& config) {
-  results::RunInfo info;
-  info.name = config.name;
-  info.strategy = config.strategy;
-  info.config_text = ConfigToYaml(config);
-  info.config_hash = Sha256Hex(info.config_text);
-  info.device = config.device.name;
-  info.dataset = DatasetName(config.data.dataset);
-  info.seed = static_cast<int64_t>(config.seed);
-  info.engine_version = HWNAS_VERSION;
-  return info;
-}
+runs::ConfigSource SourceOf(const ConfigArgs& args) { return {args.config_path, args.overrides}; }
 
-std::string ArtifactDir(const std::string& db_path, int64_t run_id) {
-  return (std::filesystem::absolute(db_path).parent_path() / "hwnas-artifacts" /
-          ("run-" + std::to_string(run_id)))
-      .string();
+void PrintRunReport(const runs::RunReport& report) {
+  std::printf("run %lld finished: %s\n", static_cast<long long>(report.run_id),
+              report.name.c_str());
+  std::fputs(report.summary.c_str(), stdout);
+  std::printf("query it with:   hwnas results show %lld\n", static_cast<long long>(report.run_id));
 }
 
 }  // namespace hwnas::cli

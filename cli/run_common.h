@@ -1,13 +1,11 @@
 // What the commands that start a run (train, search) share: the CONFIG [key=value ...]
-// arguments, the run's record in the store, and where its artifacts go.
+// arguments and the report printed when a run has finished.
 #pragma once
 
-#include <cstdint>
 #include <string>
 #include <vector>
 
-#include "core/options.h"
-#include "results/store.h"
+#include "runs/lifecycle.h"
 
 namespace CLI {
 class App;
@@ -23,10 +21,9 @@ struct ConfigArgs {
 // Adds the CONFIG positional and the key=value overrides (`example`: one override to show).
 void AddConfigArguments(CLI::App& command, ConfigArgs* args, const std::string& example);
 
-// The run's record: name, strategy, the resolved config and its hash, device, dataset, seed.
-results::RunInfo MakeRunInfo(const Config& config);
+runs::ConfigSource SourceOf(const ConfigArgs& args);
 
-// <directory of the database>/hwnas-artifacts/run-<id>: weights and checkpoints of a run.
-std::string ArtifactDir(const std::string& db_path, int64_t run_id);
+// "run N finished: NAME", the strategy's summary lines, and how to query the run.
+void PrintRunReport(const runs::RunReport& report);
 
 }  // namespace hwnas::cli

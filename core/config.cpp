@@ -18,20 +18,6 @@ using yaml::RealRange;
 using yaml::Schema;
 using yaml::StringRule;
 
-// Every strategy the config accepts, whether it trains a network given by `net`, and whether
-// it searches the space given by `space`.
-struct StrategyInfo {
-  const char* name;
-  bool needs_net;
-  bool needs_space = false;
-};
-constexpr StrategyInfo kStrategies[] = {
-    {"train", true},      {"proxyless", false, true},
-    {"amc", false},        // prunes `net` (with amc.weights) or amc.source_run's network
-    {"haq", false},        // quantizes `net` (with haq.weights) or haq.source_run's network
-    {"evolution", false},  // specializes evolution.supernet_run's supernet
-};
-
 const std::vector<std::pair<std::string, DatasetKind>>& DatasetNames() {
   static const auto* const kNames = new std::vector<std::pair<std::string, DatasetKind>>{
       {"fashion-mnist", DatasetKind::kFashionMnist},
@@ -346,13 +332,6 @@ Schema<Config> ConfigSchema() {
 
 // ---- Loading ------------------------------------------------------------------------------------
 
-const StrategyInfo* FindStrategy(const std::string& name) {
-  for (const StrategyInfo& info : kStrategies) {
-    if (name == info.name) return &info;
-  }
-  return nullptr;
-}
-
 // AMC and HAQ compress either `net` with SECTION.weights or the network of SECTION.source_run.
 void CheckCompressionSource(const yaml::Mapping& root, const Config& config,
                             const std::string& section_name, const std::string& source_run,
@@ -565,13 +544,13 @@ std::vector<std::string> ConfigDifferences(const Config& a, const Config& b) {
   return differences;
 }
 
-const std::vector<std::string>& StrategyNames() {
-  static const auto* const kNames = [] {
-    auto* names = new std::vector<std::string>;
-    for (const StrategyInfo& info : kStrategies) names->push_back(info.name);
-    return names;
-  }();
-  return *kNames;
+std::string ConfigsDir() {
+  const char* env = std::getenv("HWNAS_CONFIGS");
+  return env != nullptr && *env != '\0' ? env : HWNAS_CONFIGS_DIR;
+}
+
+SearchSpace LoadSpace(const std::string& name_or_path) {
+  return LoadSearchSpaceFile(ResolveSpacePath(name_or_path, ConfigsDir()));
 }
 
 std::string DatasetName(DatasetKind kind) {

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "core/options.h"
+#include "core/search_space.h"
+#include "core/strategies.h"
 
 namespace hwnas {
 
@@ -29,8 +31,11 @@ std::string ConfigToYaml(const Config& config);
 // "dotted.key: VALUE_IN_A -> VALUE_IN_B" (YAML text). Empty when ConfigToYaml agrees.
 std::vector<std::string> ConfigDifferences(const Config& a, const Config& b);
 
-// The accepted values of `strategy`, in one place.
-const std::vector<std::string>& StrategyNames();
+// $HWNAS_CONFIGS, else the configs/ directory of the source tree hwnas was built from: where
+// named spaces (configs/spaces/) and model devices (configs/devices/) are found.
+std::string ConfigsDir();
+// A search space by name (configs/spaces/NAME.yaml under ConfigsDir) or YAML path.
+SearchSpace LoadSpace(const std::string& name_or_path);
 
 // "fashion-mnist", "cifar10", "synthetic": how the dataset is spelled in config files.
 std::string DatasetName(DatasetKind kind);

@@ -506,4 +506,19 @@ DataSplits LoadDataSplits(const DataOptions& options, uint64_t seed) {
   return splits;
 }
 
+void CheckFitsData(const std::string& what, int64_t size, int64_t channels, int64_t classes,
+                   const Dataset& data, const std::string& config_path, const std::string& key) {
+  if (size == data.height && size == data.width && channels == data.channels &&
+      classes == data.num_classes)
+    return;
+  const auto shape = [](int64_t height, int64_t width, int64_t c, int64_t n) {
+    return std::to_string(height) + "x" + std::to_string(width) + "x" + std::to_string(c) +
+           " images, " + std::to_string(n) + " classes";
+  };
+  throw ConfigError({{config_path, 0, 0, "", key,
+                      what + " does not fit the dataset (got " +
+                          shape(size, size, channels, classes) + "; expected " +
+                          shape(data.height, data.width, data.channels, data.num_classes) + ")"}});
+}
+
 }  // namespace hwnas

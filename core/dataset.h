@@ -75,4 +75,9 @@ struct DataSplits {
 // cut to test_limit. All three share the train set's normalisation. Same seed -> same split.
 DataSplits LoadDataSplits(const DataOptions& options, uint64_t seed);
 
+// Throws ConfigError at `key` (e.g. "net", "space") when a network taking size x size x channels
+// images into `classes` classes cannot run on `data`; `what` names it ("network 'fmnist-cnn'").
+void CheckFitsData(const std::string& what, int64_t size, int64_t channels, int64_t classes,
+                   const Dataset& data, const std::string& config_path, const std::string& key);
+
 }  // namespace hwnas

@@ -78,7 +78,9 @@ TEST(EvolutionCliTest, SpecializesOneSupernetToSeveralTargets) {
       phone ? "[" + cpu_targets + ", \"pixel1:1000\"]" : "[" + cpu_targets + "]";
   const CommandResult r = Evolution(db, targets);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("run 2: accuracy predictor of run 1's supernet"));
+  EXPECT_THAT(
+      r.out,
+      HasSubstr("run 2 finished: evolution-synthetic\n  accuracy predictor of run 1's supernet"));
   EXPECT_THAT(r.out, HasSubstr("3 evolution-synthetic-cpu@"));
 
   auto store = results::Store::Open(db, results::Store::OpenMode::kExisting);

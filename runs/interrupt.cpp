@@ -1,11 +1,11 @@
-#include "cli/interrupt.h"
+#include "runs/interrupt.h"
 
 #include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
 
-namespace hwnas::cli {
+namespace hwnas::runs {
 namespace {
 
 std::atomic<bool> g_stop_requested{false};
@@ -42,4 +42,4 @@ InterruptFlag::~InterruptFlag() {
 
 const std::atomic<bool>* InterruptFlag::flag() const { return &g_stop_requested; }
 
-}  // namespace hwnas::cli
+}  // namespace hwnas::runs

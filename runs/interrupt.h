@@ -5,7 +5,7 @@
 
 #include <atomic>
 
-namespace hwnas::cli {
+namespace hwnas::runs {
 
 class InterruptFlag {
  public:
@@ -17,4 +17,4 @@ class InterruptFlag {
   const std::atomic<bool>* flag() const;
 };
 
-}  // namespace hwnas::cli
+}  // namespace hwnas::runs

@@ -1,0 +1,38 @@
+// AMC's latency budget on a device: the sum of the device table's entries for a network
+// (measuring or computing what the table lacks), mapped to end-to-end latency by a line fitted
+// on uniformly pruned copies of the network being pruned.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "core/netspec.h"
+#include "core/options.h"
+#include "latency/device_table.h"
+#include "search/amc/channel_groups.h"
+#include "search/compression.h"
+
+namespace hwnas::search {
+
+// One factor fitted on the unpruned network alone under-estimates pruned ones, whose fixed
+// per-network costs weigh more (measured on fmnist-quickstart: end to end / sum 1.0 unpruned,
+// 1.13 at half the FLOPs). Imported tables hold only the shapes they were measured at, so they
+// cannot cost pruned channel counts: `table.device` must be set.
+struct AmcLatencyCost {
+  latency::DeviceTable table;
+  double slope = 1, intercept = 0;
+  double Sum(const NetSpec& net);  // adds what the table lacks
+};
+
+// End-to-end measurements behind the fit keep the fastest of this many interleaved rounds.
+inline constexpr int kAmcLatencyRounds = 3;
+
+// Fits the line on `net` pruned uniformly at a few ratios, measured end to end on the device.
+void FitAmcLatencyLine(AmcLatencyCost& cost, const Config& config, const NetSpec& net,
+                       bool verbose);
+
+// The budget's cost model: the fitted line of the table sum, and on a measurable device the
+// network timed end to end (which decides whether the exported network meets the budget).
+CostModel AmcLatencyCostModel(const std::shared_ptr<AmcLatencyCost>& cost);
+
+}  // namespace hwnas::search

@@ -1,0 +1,181 @@
+// Strategy proxyless: searches the config's space on its dataset against the device's latency
+// table (completed first where the device can be measured, re-based to the machine's speed now),
+// checks the derived network's measured latency on a measurable device, retrains it, and stores
+// every derived architecture and the final network. Resumable from its per-epoch checkpoint.
+#include <cstdio>
+
+#include "core/config.h"
+#include "core/dataset.h"
+#include "core/errors.h"
+#include "core/printf.h"
+#include "latency/builder.h"
+#include "latency/estimator.h"
+#include "latency/probe.h"
+#include "search/latency_target.h"
+#include "search/proxyless.h"
+#include "search/strategy.h"
+#include "search/trainer.h"
+
+namespace hwnas::search {
+namespace {
+
+std::string Summary(const Config& config, const NetSpec& net, const Arch& arch,
+                    const TrainResult& r, double estimated_ms,
+                    const std::optional<Delivery>& delivery) {
+  std::string text = StringPrintf("  architecture   %s\n", FormatArch(arch).c_str());
+  text += StringPrintf("  test accuracy  %.2f%%  (holdout %.2f%%)\n", 100.0 * r.test_accuracy,
+                       100.0 * r.holdout_accuracy);
+  if (delivery) {
+    text += StringPrintf("  latency        %s on %s\n", delivery->Text().c_str(),
+                         config.device.name.c_str());
+    if (delivery->network.probe)
+      text += StringPrintf("  machine        %s\n",
+                           latency::StabilityText(*delivery->network.probe).c_str());
+  } else if (config.proxyless.target_kind == ProxylessTarget::kLatency) {
+    // The trainer measures end to end on this CPU, whatever device the table belongs to.
+    text += StringPrintf(
+        "  latency        %.3f ms estimated on %s (target %g ms), %.3f ms measured on "
+        "this cpu\n",
+        estimated_ms, config.device.name.c_str(), config.proxyless.target_ms, r.latency_ms);
+  } else {
+    text += StringPrintf("  cost           target %g M MACs; %.3f ms measured on this cpu\n",
+                         config.proxyless.target_mflops, r.latency_ms);
+  }
+  text += StringPrintf("  FLOPs          %.2f M MACs   params %.3f M\n", NetFlops(net) / 1e6,
+                       NetParams(net) / 1e6);
+  return text;
+}
+
+std::string CheckpointPath(const std::string& artifact_dir) {
+  return artifact_dir + "/search-checkpoint.pt";
+}
+
+class ProxylessStrategy : public Strategy {
+ public:
+  void Prepare(const Config& config, RunServices& services, bool show_progress,
+               int64_t resumed_run) override;
+  const Config& StoredConfig() const override { return config_; }
+  std::string Run(RunContext& context) override;
+
+  bool resumable() const override { return true; }
+  std::optional<int64_t> CheckpointSteps(const std::string& artifact_dir,
+                                         const std::string& config_hash) const override {
+    const auto checkpoint = ReadCheckpointInfo(CheckpointPath(artifact_dir));
+    if (!checkpoint) return std::nullopt;
+    if (checkpoint->config_hash != config_hash)
+      throw DataError("the checkpoint belongs to another config (" + CheckpointPath(artifact_dir) +
+                      ")");
+    return checkpoint->epochs_done;
+  }
+  int64_t total_steps() const override {
+    return config_.proxyless.warmup_epochs + config_.proxyless.epochs;
+  }
+
+ private:
+  void RebaseTable(RunServices& services, bool verbose, int64_t resumed_run);
+  TrainResult Retrain(const NetSpec& net, RunContext& context, double estimated_ms,
+                      const std::optional<Delivery>& delivery);
+  bool measurable() const {
+    return table_.device && table_.device->kind() == latency::DeviceKind::kMeasurable;
+  }
+
+  Config config_;
+  SearchSpace space_;
+  DataSplits data_;
+  latency::DeviceTable table_;  // only for a latency target
+  bool by_latency_ = false;
+  std::optional<latency::Rebase> rebase_;
+};
+
+// The table as the machine runs now: the search aims at the target in today's milliseconds
+// rather than in those of the period the table was measured in. A resumed run keeps the factor
+// it stored when it started, so that its candidate costs stay the same (and one from before
+// probes, or a table without one, is not re-based).
+void ProxylessStrategy::RebaseTable(RunServices& services, bool verbose, int64_t resumed_run) {
+  const std::optional<latency::ProbeSummary> probe = latency::TableProbe(table_.table);
+  if (!measurable() || !probe) return;
+  if (resumed_run != 0) {
+    const auto factor = services.StoredMetric(resumed_run, "latency_rebase_factor");
+    if (factor) rebase_ = latency::Rebase{probe->median_ms, probe->median_ms * *factor};
+  } else {
+    rebase_ = latency::RebaseNow(*table_.device, table_.table, /*probes=*/10);
+  }
+  if (!rebase_) return;
+  table_.table = latency::RebasedTable(table_.table, *rebase_);
+  if (verbose) std::fprintf(stderr, "latency table %s\n", latency::RebaseText(*rebase_).c_str());
+}
+
+// What a search needs, checked before a run is stored or reopened: the space fits the data,
+// the target is reachable, and the device's table holds every candidate.
+void ProxylessStrategy::Prepare(const Config& config, RunServices& services, bool show_progress,
+                                int64_t resumed_run) {
+  config_ = config;
+  space_ = LoadSpace(config.space);
+  data_ = LoadDataSplits(config.data, config.seed);
+  by_latency_ = config.proxyless.target_kind == ProxylessTarget::kLatency;
+  CheckFitsData("search space '" + space_.name + "'", space_.input_size, space_.input_channels,
+                space_.num_classes, data_.train, config.source_path, "space");
+  if (!by_latency_) return CheckProxylessSearch(space_, config, data_, nullptr);
+  table_ = services.CompleteTable(space_, config);
+  RebaseTable(services, show_progress, resumed_run);
+  CheckProxylessSearch(space_, config, data_, &table_.table);
+}
+
+// Retrains the derived network (from scratch, or from the supernet's weights with fine_tune) and
+// stores it as the final architecture, with its latency estimated from the table next to the one
+// measured. Retraining reports its epochs after the search's, so metric steps never collide.
+TrainResult ProxylessStrategy::Retrain(const NetSpec& net, RunContext& context, double estimated_ms,
+                                       const std::optional<Delivery>& delivery) {
+  Config retrain = config_;
+  if (config_.proxyless.retrain_epochs > 0) retrain.train.epochs = config_.proxyless.retrain_epochs;
+  const int64_t search_epochs = total_steps();
+  OffsetReporter offset(*context.reporter, search_epochs);
+  TrainContext train = TrainContextOf(context);
+  train.reporter = &offset;
+  if (config_.proxyless.fine_tune) train.initial_weights = context.artifact_dir + "/inherited.pt";
+  // The delivery check has timed the network end to end already, under the table's conditions.
+  if (delivery) train.measure_latency = false;
+  const TrainResult result = TrainNetwork(net, retrain, data_, train);
+  ArchitectureRecord final_arch = offset.held.back();
+  final_arch.step = search_epochs + retrain.train.epochs - 1;
+  if (estimated_ms > 0) final_arch.estimated_latency_ms = estimated_ms;
+  if (delivery) final_arch.measured_latency_ms = delivery->network.measured_ms;
+  context.reporter->OnArchitecture(final_arch);
+  return result;
+}
+
+std::string ProxylessStrategy::Run(RunContext& context) {
+  Reporter& reporter = *context.reporter;
+  SearchContext search;
+  search.reporter = &reporter;
+  search.show_progress = context.show_progress;
+  search.checkpoint_path = CheckpointPath(context.artifact_dir);
+  search.resume = context.resume;
+  search.stop_requested = context.stop_requested;
+  if (config_.proxyless.fine_tune)
+    search.inherited_weights_path = context.artifact_dir + "/inherited.pt";
+  if (rebase_ && !context.resume)
+    reporter.OnMetrics(0, {{"latency_rebase_factor", rebase_->factor()},
+                           {"table_probe_ms", rebase_->table_probe_ms},
+                           {"search_start_probe_ms", rebase_->now_probe_ms}});
+  const latency::LatencyTable* table = by_latency_ ? &table_.table : nullptr;
+  const ProxylessResult found = RunProxylessSearch(space_, config_, data_, table, search);
+  // On a measurable device the delivered network is the one that measures within the target.
+  std::optional<Delivery> delivery;
+  if (by_latency_ && measurable())
+    delivery = DeliverSearchedNetwork(space_, config_, found, table_.table, *table_.device,
+                                      reporter, context.show_progress);
+  const Arch arch = delivery ? delivery->network.arch : found.arch;
+  const NetSpec net = delivery ? delivery->network.net : found.net;
+  double estimated_ms = 0;
+  if (by_latency_)
+    estimated_ms = latency::LatencyEstimator(table_.table, nullptr).Run(net).total_ms;
+  const TrainResult result = Retrain(net, context, estimated_ms, delivery);
+  return Summary(config_, net, arch, result, estimated_ms, delivery);
+}
+
+const bool registered =
+    RegisterStrategy("proxyless", [] { return std::make_unique<ProxylessStrategy>(); });
+
+}  // namespace
+}  // namespace hwnas::search

@@ -1,0 +1,49 @@
+#include "search/strategy.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "core/errors.h"
+#include "core/strategies.h"
+
+namespace hwnas::search {
+namespace {
+
+using ::testing::HasSubstr;
+
+// The config schema, --help and error messages read core/strategies.h; search/ registers the
+// implementations. Each side must hold exactly the other's names.
+TEST(StrategyRegistryTest, RegistersExactlyTheStrategiesTheConfigAccepts) {
+  std::vector<std::string> listed = StrategyNames();
+  std::sort(listed.begin(), listed.end());
+  EXPECT_EQ(RegisteredStrategies(), listed);
+  for (const std::string& name : listed) EXPECT_NE(MakeStrategy(name), nullptr) << name;
+}
+
+TEST(StrategyRegistryTest, AnUnknownNameListsTheRegisteredOnes) {
+  try {
+    MakeStrategy("pipeline");
+    FAIL() << "expected UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("no strategy 'pipeline' (registered: amc, evolution, haq, "
+                                    "proxyless, train)"));
+  }
+}
+
+TEST(StrategyRegistryTest, OnlyProxylessIsResumable) {
+  for (const std::string& name : StrategyNames())
+    EXPECT_EQ(MakeStrategy(name)->resumable(), name == "proxyless") << name;
+}
+
+TEST(StrategyListTest, SearchCommandStrategiesAreNamedInOrder) {
+  EXPECT_EQ(StrategiesOfCommand("search"), "'proxyless', 'amc', 'haq' or 'evolution'");
+  EXPECT_EQ(StrategiesOfCommand("train"), "'train'");
+  ASSERT_NE(FindStrategy("proxyless"), nullptr);
+  EXPECT_TRUE(FindStrategy("proxyless")->needs_space);
+  EXPECT_EQ(FindStrategy("pipeline"), nullptr);
+}
+
+}  // namespace
+}  // namespace hwnas::search
