@@ -12,6 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libbenchmark-dev
   libopenblas0 libxgboost-dev dataset-fashion-mnist
   libgoogle-perftools-dev  # tcmalloc: LibTorch's allocations without kernel churn (CMakeLists.txt)
+  python3        # scripts/check_docs.py, the docs_check test
   python3-torch  # only for the PyTorch comparison benchmark in bench/
 )
 
