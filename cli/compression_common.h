@@ -10,7 +10,7 @@
 #include "core/netspec.h"
 #include "core/options.h"
 #include "results/store.h"
-#include "search/compression.h"
+#include "search/compression/compression.h"
 
 namespace hwnas::cli {
 
