@@ -11,15 +11,12 @@
 
 #include "core/errors.h"
 #include "core/rng.h"
+#include "core/timing.h"
 
 namespace hwnas {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 BatchPipelineOptions Validated(BatchPipelineOptions options) {
   auto require = [](bool ok, const std::string& what) {

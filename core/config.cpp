@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "core/errors.h"
 #include "core/yaml_reader.h"
 
 namespace hwnas {
@@ -173,91 +174,127 @@ Schema<DdpgOptions> DdpgSchema() {
   return s;
 }
 
+// ---- AMC and HAQ: one schema and one check for the keys they share -----------------------------
+
+// &CompressionOptions::episodes as a member of O, the section being declared.
+template <typename O, typename V>
+V O::*Shared(V CompressionOptions::*member) {
+  return member;
+}
+
+// What the AMC and HAQ sections say differently about the keys they share.
+struct CompressionKeyDocs {
+  std::string source_run, weights, calibration_images, eval_images, finetune_epochs,
+      compare_uniform, agent;
+  int64_t max_calibration_images;
+};
+
+// A strategy's own keys, by where they stand among the shared ones (the order `hwnas config
+// keys` and the canonical YAML print): after weights, episodes, calibration_images, eval_images.
+template <typename O>
+struct OwnCompressionKeys {
+  Schema<O> budget, reward, calibration, scoring;
+};
+
+template <typename O>
+Schema<O> CompressionSchema(const CompressionKeyDocs& docs, const OwnCompressionKeys<O>& own) {
+  using C = CompressionOptions;
+  Schema<O> s;
+  s.String("source_run", Shared<O>(&C::source_run), StringRule::kAny, docs.source_run);
+  s.String("weights", Shared<O>(&C::weights), StringRule::kAny, docs.weights);
+  s.Append(own.budget);
+  s.Integer("episodes", Shared<O>(&C::episodes), IntRange::Between(1, 1000000),
+            "episodes of the search, the agent's warm-up episodes included");
+  s.Append(own.reward);
+  s.Integer("calibration_images", Shared<O>(&C::calibration_images),
+            IntRange::Between(1, docs.max_calibration_images), docs.calibration_images);
+  s.Append(own.calibration);
+  s.Integer("eval_images", Shared<O>(&C::eval_images), IntRange::AtLeast(0), docs.eval_images);
+  s.Append(own.scoring);
+  s.Integer("finetune_epochs", Shared<O>(&C::finetune_epochs), IntRange::Between(0, 10000),
+            docs.finetune_epochs);
+  s.Real("finetune_learning_rate", Shared<O>(&C::finetune_learning_rate),
+         RealRange::OpenClosed(0, 10),
+         "initial SGD learning rate of the fine-tuning (cosine decay; momentum etc. from train)");
+  s.Bool("compare_uniform", Shared<O>(&C::compare_uniform), docs.compare_uniform);
+  s.Section("agent", Shared<O>(&C::agent), DdpgSchema(), docs.agent);
+  return s;
+}
+
 Schema<AmcOptions> AmcSchema() {
   using O = AmcOptions;
-  Schema<O> s;
-  s.String("source_run", &O::source_run, StringRule::kAny,
-           "id or name of a finished train or search run whose final network and weights are "
-           "pruned (instead of `net` with amc.weights)");
-  s.String("weights", &O::weights, StringRule::kAny,
-           "weights file of `net` (saved by hwnas train or search); a relative path is relative "
-           "to the config file's directory");
-  s.Enum("target_kind", &O::target_kind,
-         {{"flops", AmcTarget::kFlops}, {"latency", AmcTarget::kLatency}},
-         "the budget: flops = keep at most flops_ratio of the FLOPs; latency = at most "
-         "target_ms on `device` (estimated from its latency table)");
-  s.Real("flops_ratio", &O::flops_ratio, RealRange::OpenClosed(0, 1),
-         "share of the network's FLOPs the pruned network may keep (target_kind flops)");
-  s.Real("target_ms", &O::target_ms, RealRange::ClosedOpen(0, 1e9),
-         "latency budget in ms on `device` (required with target_kind latency)");
-  s.Real("min_preserve", &O::min_preserve, RealRange::OpenClosed(0, 1),
-         "lower bound of every channel group's preserve ratio (AMC: 0.2)");
-  s.Integer("channel_multiple", &O::channel_multiple, IntRange::Between(1, 256),
-            "kept channel counts are rounded up to multiples of this");
-  s.Integer("episodes", &O::episodes, IntRange::Between(1, 1000000),
-            "episodes of the search, the agent's warm-up episodes included");
-  s.Enum("reward", &O::reward, {{"acc", AmcReward::kAcc}, {"acc_flops", AmcReward::kAccFlops}},
-         "episode reward: acc = held-out accuracy; acc_flops = -error * log(FLOPs)");
-  s.Integer("calibration_images", &O::calibration_images, IntRange::Between(1, 1000000),
-            "training images whose feature maps the least-squares reconstruction samples");
-  s.Integer("points_per_image", &O::points_per_image, IntRange::Between(1, 10000),
-            "feature-map positions sampled per calibration image and layer");
-  s.Integer("eval_images", &O::eval_images, IntRange::AtLeast(0),
-            "held-out images that score an episode (without fine-tuning); 0 = all");
-  s.Integer("finetune_epochs", &O::finetune_epochs, IntRange::Between(0, 10000),
-            "fine-tuning epochs of the exported network on the train split; 0 = none");
-  s.Real("finetune_learning_rate", &O::finetune_learning_rate, RealRange::OpenClosed(0, 10),
-         "initial SGD learning rate of the fine-tuning (cosine decay; momentum etc. from train)");
-  s.Bool("compare_uniform", &O::compare_uniform,
-         "also prune every group by one ratio to the same budget, fine-tune it the same way, "
-         "and store it as a baseline");
-  s.Section("agent", &O::agent, DdpgSchema(), "the DDPG agent (defaults: AMC's)");
-  return s;
+  OwnCompressionKeys<O> own;
+  own.budget
+      .Enum("target_kind", &O::target_kind,
+            {{"flops", AmcTarget::kFlops}, {"latency", AmcTarget::kLatency}},
+            "the budget: flops = keep at most flops_ratio of the FLOPs; latency = at most "
+            "target_ms on `device` (estimated from its latency table)")
+      .Real("flops_ratio", &O::flops_ratio, RealRange::OpenClosed(0, 1),
+            "share of the network's FLOPs the pruned network may keep (target_kind flops)")
+      .Real("target_ms", &O::target_ms, RealRange::ClosedOpen(0, 1e9),
+            "latency budget in ms on `device` (required with target_kind latency)")
+      .Real("min_preserve", &O::min_preserve, RealRange::OpenClosed(0, 1),
+            "lower bound of every channel group's preserve ratio (AMC: 0.2)")
+      .Integer("channel_multiple", &O::channel_multiple, IntRange::Between(1, 256),
+               "kept channel counts are rounded up to multiples of this");
+  own.reward.Enum("reward", &O::reward,
+                  {{"acc", AmcReward::kAcc}, {"acc_flops", AmcReward::kAccFlops}},
+                  "episode reward: acc = held-out accuracy; acc_flops = -error * log(FLOPs)");
+  own.calibration.Integer("points_per_image", &O::points_per_image, IntRange::Between(1, 10000),
+                          "feature-map positions sampled per calibration image and layer");
+  return CompressionSchema<O>(
+      {"id or name of a finished train or search run whose final network and weights are "
+       "pruned (instead of `net` with amc.weights)",
+       "weights file of `net` (saved by hwnas train or search); a relative path is relative "
+       "to the config file's directory",
+       "training images whose feature maps the least-squares reconstruction samples",
+       "held-out images that score an episode (without fine-tuning); 0 = all",
+       "fine-tuning epochs of the exported network on the train split; 0 = none",
+       "also prune every group by one ratio to the same budget, fine-tune it the same way, "
+       "and store it as a baseline",
+       "the DDPG agent (defaults: AMC's)", /*max_calibration_images=*/1000000},
+      own);
 }
 
 Schema<HaqOptions> HaqSchema() {
   using O = HaqOptions;
-  Schema<O> s;
-  s.String("source_run", &O::source_run, StringRule::kAny,
-           "id or name of a finished run whose final network and weights are quantized (instead "
-           "of `net` with haq.weights)");
-  s.String("weights", &O::weights, StringRule::kAny,
-           "weights file of `net`; a relative path is relative to the config file's directory");
-  s.Enum("cost", &O::cost, {{"latency", HaqCost::kLatency}, {"size", HaqCost::kSize}},
-         "what the budget counts: latency = cost on `device` (a model device such as "
-         "bitserial-bismo, or an imported HAQ [layers, 8, 8] table); size = model size in bits");
-  s.Real("budget_ratio", &O::budget_ratio, RealRange::OpenClosed(0, 1),
-         "budget as a share of the all-8-bit network's cost (when budget_bits is 0)");
-  s.Integer("budget_bits", &O::budget_bits, IntRange::Between(0, 8),
-            "> 0: the budget is the cost of uniform N-bit weights and activations (first and last "
-            "operators as pinned)");
-  s.Integer("min_bits", &O::min_bits, IntRange::Between(1, 8), "fewest bits of a weight or input");
-  s.Integer("max_bits", &O::max_bits, IntRange::Between(1, 8), "most bits of a weight or input");
-  s.Bool("pin_first_last", &O::pin_first_last,
-         "keep the first and last quantizable operators at 8 bits");
-  s.Integer("episodes", &O::episodes, IntRange::Between(1, 1000000),
-            "episodes of the search, the agent's warm-up episodes included");
-  s.Real("reward_scale", &O::reward_scale, RealRange::OpenClosed(0, 1000),
-         "lambda of the reward lambda x (quantized - full-precision held-out accuracy)");
-  s.Integer("calibration_images", &O::calibration_images, IntRange::Between(1, 100000),
-            "training images the activation clipping thresholds are calibrated on");
-  s.Integer("eval_images", &O::eval_images, IntRange::AtLeast(0),
-            "held-out images that score an episode; 0 = all");
-  s.Integer("episode_finetune_batches", &O::episode_finetune_batches, IntRange::Between(0, 10000),
-            "training batches (of data.batch_size, the same ones every episode) of fine-tuning "
-            "inside each episode and before the finalists are re-scored; 0 = none");
-  s.Integer("finalists", &O::finalists, IntRange::Between(1, 1000),
-            "the best distinct policies by episode reward, re-scored on the whole held-out split; "
-            "the best of them is exported (an episode's score on eval_images is noisy)");
-  s.Integer("finetune_epochs", &O::finetune_epochs, IntRange::Between(0, 10000),
-            "fine-tuning epochs of the best policy's network (straight-through estimator)");
-  s.Real("finetune_learning_rate", &O::finetune_learning_rate, RealRange::OpenClosed(0, 10),
-         "initial SGD learning rate of the fine-tuning (cosine decay; momentum etc. from train)");
-  s.Bool("compare_uniform", &O::compare_uniform,
-         "also fine-tune uniform budget_bits (else 4) bits the same way and store it as a "
-         "baseline");
-  s.Section("agent", &O::agent, DdpgSchema(), "the DDPG agent (defaults: HAQ's)");
-  return s;
+  OwnCompressionKeys<O> own;
+  own.budget
+      .Enum("cost", &O::cost, {{"latency", HaqCost::kLatency}, {"size", HaqCost::kSize}},
+            "what the budget counts: latency = cost on `device` (a model device such as "
+            "bitserial-bismo, or an imported HAQ [layers, 8, 8] table); size = model size in "
+            "bits")
+      .Real("budget_ratio", &O::budget_ratio, RealRange::OpenClosed(0, 1),
+            "budget as a share of the all-8-bit network's cost (when budget_bits is 0)")
+      .Integer("budget_bits", &O::budget_bits, IntRange::Between(0, 8),
+               "> 0: the budget is the cost of uniform N-bit weights and activations (first and "
+               "last operators as pinned)")
+      .Integer("min_bits", &O::min_bits, IntRange::Between(1, 8),
+               "fewest bits of a weight or input")
+      .Integer("max_bits", &O::max_bits, IntRange::Between(1, 8), "most bits of a weight or input")
+      .Bool("pin_first_last", &O::pin_first_last,
+            "keep the first and last quantizable operators at 8 bits");
+  own.reward.Real("reward_scale", &O::reward_scale, RealRange::OpenClosed(0, 1000),
+                  "lambda of the reward lambda x (quantized - full-precision held-out accuracy)");
+  own.scoring
+      .Integer("episode_finetune_batches", &O::episode_finetune_batches,
+               IntRange::Between(0, 10000),
+               "training batches (of data.batch_size, the same ones every episode) of fine-tuning "
+               "inside each episode and before the finalists are re-scored; 0 = none")
+      .Integer("finalists", &O::finalists, IntRange::Between(1, 1000),
+               "the best distinct policies by episode reward, re-scored on the whole held-out "
+               "split; the best of them is exported (an episode's score on eval_images is noisy)");
+  return CompressionSchema<O>(
+      {"id or name of a finished run whose final network and weights are quantized (instead "
+       "of `net` with haq.weights)",
+       "weights file of `net`; a relative path is relative to the config file's directory",
+       "training images the activation clipping thresholds are calibrated on",
+       "held-out images that score an episode; 0 = all",
+       "fine-tuning epochs of the best policy's network (straight-through estimator)",
+       "also fine-tune uniform budget_bits (else 4) bits the same way and store it as a "
+       "baseline",
+       "the DDPG agent (defaults: HAQ's)", /*max_calibration_images=*/100000},
+      own);
 }
 
 Schema<EvolutionOptions> EvolutionSchema() {
@@ -332,14 +369,15 @@ Schema<Config> ConfigSchema() {
 
 // ---- Loading ------------------------------------------------------------------------------------
 
-// AMC and HAQ compress either `net` with SECTION.weights or the network of SECTION.source_run.
-void CheckCompressionSource(const yaml::Mapping& root, const Config& config,
-                            const std::string& section_name, const std::string& source_run,
-                            const std::string& weights) {
-  const yaml::Mapping section = root.Section(section_name);
-  const std::string weights_key = section_name + ".weights";
-  const bool from_run = !source_run.empty();
-  const bool from_file = !config.net.empty() || !weights.empty();
+// The rules of a compression section (`name` = amc or haq) that both strategies follow: the
+// network is `net` with NAME.weights or the one of NAME.source_run, and the agent must have
+// episodes left after its warm-up.
+yaml::Mapping CheckCompressionKeys(const yaml::Mapping& root, const Config& config,
+                                   const std::string& name, const CompressionOptions& o) {
+  const yaml::Mapping section = root.Section(name);
+  const std::string weights_key = name + ".weights";
+  const bool from_run = !o.source_run.empty();
+  const bool from_file = !config.net.empty() || !o.weights.empty();
   if (from_run && from_file)
     section.ReportError("source_run", "given together with net/" + weights_key +
                                           " (expected either a run or a NetSpec file with its "
@@ -349,38 +387,32 @@ void CheckCompressionSource(const yaml::Mapping& root, const Config& config,
                         "missing (expected the id or name of a finished run, or "
                         "`net` with " +
                             weights_key + ": the trained network to " +
-                            (section_name == "amc" ? "prune" : "quantize") + ")");
-  if (!from_run && !config.net.empty() && weights.empty())
+                            (name == "amc" ? "prune" : "quantize") + ")");
+  if (!from_run && !config.net.empty() && o.weights.empty())
     section.ReportError("weights", "missing (expected the weights file of `net`)");
-  if (!from_run && config.net.empty() && !weights.empty())
+  if (!from_run && config.net.empty() && !o.weights.empty())
     root.ReportError("net",
                      "missing (expected the NetSpec YAML file " + weights_key + " belongs to)");
-}
-
-// The agent must have episodes left after its warm-up.
-void CheckEpisodes(const yaml::Mapping& section, const std::string& name, int64_t episodes,
-                   const DdpgOptions& agent) {
-  if (agent.warmup_episodes >= episodes)
-    section.ReportError(
-        "episodes", "got " + std::to_string(episodes) +
-                        ", not more than the agent's warm-up (expected more than " + name +
-                        ".agent.warmup_episodes = " + std::to_string(agent.warmup_episodes) + ")");
+  if (o.agent.warmup_episodes >= o.episodes)
+    section.ReportError("episodes", "got " + std::to_string(o.episodes) +
+                                        ", not more than the agent's warm-up (expected more "
+                                        "than " +
+                                        name + ".agent.warmup_episodes = " +
+                                        std::to_string(o.agent.warmup_episodes) + ")");
+  return section;
 }
 
 void CheckAmcKeys(const yaml::Mapping& root, const Config& config) {
   const AmcOptions& a = config.amc;
-  const yaml::Mapping section = root.Section("amc");
-  CheckCompressionSource(root, config, "amc", a.source_run, a.weights);
+  const yaml::Mapping section = CheckCompressionKeys(root, config, "amc", a);
   if (a.target_kind == AmcTarget::kLatency && a.target_ms <= 0)
     section.ReportError("target_ms",
                         "required with target_kind latency (expected a latency budget in ms, > 0)");
-  CheckEpisodes(section, "amc", a.episodes, a.agent);
 }
 
 void CheckHaqKeys(const yaml::Mapping& root, const Config& config) {
   const HaqOptions& h = config.haq;
-  const yaml::Mapping section = root.Section("haq");
-  CheckCompressionSource(root, config, "haq", h.source_run, h.weights);
+  const yaml::Mapping section = CheckCompressionKeys(root, config, "haq", h);
   if (h.min_bits > h.max_bits)
     section.ReportError("min_bits", "above haq.max_bits (got " + std::to_string(h.min_bits) +
                                         " > " + std::to_string(h.max_bits) + ")");
@@ -389,7 +421,6 @@ void CheckHaqKeys(const yaml::Mapping& root, const Config& config) {
                                            std::to_string(h.budget_bits) + "; expected " +
                                            std::to_string(h.min_bits) + ".." +
                                            std::to_string(h.max_bits) + ", or 0)");
-  CheckEpisodes(section, "haq", h.episodes, h.agent);
 }
 
 // "DEVICE:MS" with a device name and a positive latency; the device itself is checked when the
@@ -505,6 +536,10 @@ Config LoadConfig(const std::string& path, const std::vector<std::string>& overr
 Config LoadConfigFromString(const std::string& text, const std::string& display_name,
                             const std::vector<std::string>& overrides) {
   return ReadConfig(yaml::Document::FromString(text, display_name), overrides);
+}
+
+void ThrowAt(const Config& config, const std::string& key, const std::string& message) {
+  throw ConfigError({{config.source_path, 0, 0, "", key, message}});
 }
 
 std::string ConfigToYaml(const Config& config) {

@@ -27,6 +27,11 @@ Config LoadConfigFromString(const std::string& text, const std::string& display_
 // equal Config and is stable for equal configs, so it doubles as the canonical text to hash.
 std::string ConfigToYaml(const Config& config);
 
+// Reports a problem found after loading (when a run starts: a budget the network cannot meet, a
+// file that does not fit) at the dotted `key` of the config, in the loader's form: throws a
+// ConfigError naming config.source_path and `key`.
+[[noreturn]] void ThrowAt(const Config& config, const std::string& key, const std::string& message);
+
 // Keys whose values differ between two configs, in schema order, each as
 // "dotted.key: VALUE_IN_A -> VALUE_IN_B" (YAML text). Empty when ConfigToYaml agrees.
 std::vector<std::string> ConfigDifferences(const Config& a, const Config& b);

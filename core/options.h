@@ -98,28 +98,50 @@ struct DdpgOptions {
   uint64_t seed = 1;              // set from the config's seed
 };
 
-// AMC channel pruning (He et al., 2018) of a trained network: the network is `net` with
-// `amc.weights`, or the final network of run `amc.source_run` with its weights.
+// What AMC and HAQ share: the trained network they compress (`net` with SECTION.weights, or the
+// final network of run SECTION.source_run), the episodes of their DDPG search, and the
+// fine-tuning of the exported network. Each strategy's section sets its own defaults (the
+// constructor arguments) and adds its own keys; core/config.cpp reads and checks the shared keys
+// once for both sections.
+struct CompressionOptions {
+  std::string source_run;       // id or name of a finished train/search run
+  std::string weights;          // weights file of `net` (instead of source_run)
+  int64_t episodes;             // including the agent's warm-up episodes
+  int64_t calibration_images;   // training images: reconstruction (AMC), activation clips (HAQ)
+  int64_t eval_images;          // held-out images that score an episode; 0 = all
+  int64_t finetune_epochs = 1;  // of the exported network; 0 = none
+  double finetune_learning_rate;
+  bool compare_uniform = false;  // also export a uniform policy to the same budget as a baseline
+  DdpgOptions agent;
+
+ protected:
+  CompressionOptions(int64_t default_episodes, int64_t default_calibration_images,
+                     int64_t default_eval_images, double default_finetune_learning_rate,
+                     DdpgOptions default_agent)
+      : episodes(default_episodes),
+        calibration_images(default_calibration_images),
+        eval_images(default_eval_images),
+        finetune_learning_rate(default_finetune_learning_rate),
+        agent(default_agent) {}
+};
+
+// AMC channel pruning (He et al., 2018) of a trained network: a preserve ratio per channel group
+// under a FLOPs or latency budget.
 enum class AmcTarget { kFlops, kLatency };
 enum class AmcReward { kAcc, kAccFlops };
 
-struct AmcOptions {
-  std::string source_run;  // id or name of a finished train/search run
-  std::string weights;     // weights file of `net` (instead of source_run)
+struct AmcOptions : CompressionOptions {
+  AmcOptions()
+      : CompressionOptions(/*episodes=*/400, /*calibration_images=*/3000, /*eval_images=*/3000,
+                           /*finetune_learning_rate=*/0.01, DdpgOptions{}) {}
+
   AmcTarget target_kind = AmcTarget::kFlops;
   double flops_ratio = 0.5;      // keep at most this share of the network's FLOPs
   double target_ms = 0;          // latency target on `device` (target_kind latency)
   double min_preserve = 0.2;     // lower bound of every channel group's preserve ratio
   int64_t channel_multiple = 8;  // kept channel counts are multiples of this
-  int64_t episodes = 400;        // including the agent's warm-up episodes
   AmcReward reward = AmcReward::kAcc;
-  int64_t calibration_images = 3000;  // training images the reconstruction samples from
-  int64_t points_per_image = 10;      // feature-map positions sampled per image and layer
-  int64_t eval_images = 3000;         // held-out images that score an episode; 0 = all
-  int64_t finetune_epochs = 1;        // of the exported network; 0 = none
-  double finetune_learning_rate = 0.01;
-  bool compare_uniform = false;  // also prune uniformly to the same cost, fine-tune, report
-  DdpgOptions agent;
+  int64_t points_per_image = 10;  // feature-map positions sampled per image and layer
 };
 
 // HAQ's agent (rl_quantize.py): AMC's but warm-up 20, noise decay 0.99, replay 128 per step.
@@ -132,29 +154,23 @@ inline DdpgOptions HaqAgentDefaults() {
 }
 
 // HAQ mixed precision (Wang et al., 2019) of a trained network: a weight and an activation bit
-// width per quantizable operator under a latency, energy or model-size budget. The network is
-// `net` with `haq.weights`, or the final network of run `haq.source_run`.
+// width per quantizable operator under a latency, energy or model-size budget.
 enum class HaqCost { kLatency, kSize };
 
-struct HaqOptions {
-  std::string source_run;            // id or name of a finished run
-  std::string weights;               // weights file of `net` (instead of source_run)
+struct HaqOptions : CompressionOptions {
+  HaqOptions()
+      : CompressionOptions(/*episodes=*/300, /*calibration_images=*/256, /*eval_images=*/2000,
+                           /*finetune_learning_rate=*/0.005, HaqAgentDefaults()) {}
+
   HaqCost cost = HaqCost::kLatency;  // latency (or energy): from `device`; size: model bits
   double budget_ratio = 0.6;         // of the all-8-bit cost (when budget_bits is 0)
   int64_t budget_bits = 0;           // > 0: the budget is the cost of uniform N-bit
   int64_t min_bits = 2;
   int64_t max_bits = 8;
   bool pin_first_last = true;            // first and last operators at 8 bits
-  int64_t episodes = 300;                // including the agent's warm-up
   double reward_scale = 0.1;             // lambda of lambda x (quantized - full-precision accuracy)
-  int64_t calibration_images = 256;      // activation clips are calibrated on these
-  int64_t eval_images = 2000;            // held-out images that score an episode; 0 = all
   int64_t episode_finetune_batches = 0;  // short fine-tuning per episode (training batches)
   int64_t finalists = 5;  // best distinct policies re-scored on the whole held-out split
-  int64_t finetune_epochs = 1;
-  double finetune_learning_rate = 0.005;
-  bool compare_uniform = false;  // also fine-tune uniform budget_bits (or 4) bits and report
-  DdpgOptions agent = HaqAgentDefaults();
 };
 
 // Once-for-All style specialization (strategy evolution): an accuracy predictor fitted on

@@ -200,6 +200,11 @@ class Schema {
   // A nested mapping read with its own schema; an absent section keeps its defaults.
   template <typename S>
   Schema& Section(const std::string& key, S T::*member, Schema<S> schema, const std::string& doc);
+  // This schema's keys followed by `other`'s: a mapping put together from shared parts.
+  Schema& Append(const Schema& other) {
+    fields_.insert(fields_.end(), other.fields_.begin(), other.fields_.end());
+    return *this;
+  }
 
   // Reads every declared key present in `mapping` into `out`; reports missing required keys.
   void Read(const Mapping& mapping, T* out) const;

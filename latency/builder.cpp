@@ -7,6 +7,7 @@
 
 #include "core/progress.h"
 #include "core/rng.h"
+#include "core/timing.h"
 #include "latency/estimator.h"
 #include "latency/op_key.h"
 
@@ -68,10 +69,6 @@ std::vector<Timed> FastestOfRounds(size_t items, const BuildOptions& options,
   }
   bar.Finish("");
   return best;
-}
-
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace

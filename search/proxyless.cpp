@@ -24,6 +24,7 @@
 #include "core/errors.h"
 #include "core/progress.h"
 #include "core/sha256.h"
+#include "core/text.h"
 #include "search/supernet_weights.h"
 #include "search/train_util.h"
 #include "supernet/supernet.h"
@@ -36,22 +37,12 @@ using supernet::CandidateCosts;
 using supernet::GateMode;
 using supernet::SuperNet;
 
-void ThrowAt(const Config& config, const std::string& key, const std::string& message) {
-  throw ConfigError({{config.source_path, 0, 0, "", key, message}});
-}
-
 CandidateCosts CostsFor(const SearchSpace& space, const Config& config,
                         const latency::LatencyTable* table) {
   if (config.proxyless.target_kind == ProxylessTarget::kFlops)
     return supernet::CandidateFlops(space);
   if (table == nullptr) throw DataError("a latency target needs the device's latency table");
   return supernet::CandidateLatencies(space, *table);
-}
-
-std::string Format(double value) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.6g", value);
-  return text;
 }
 
 constexpr int64_t kRecalibrationBatches = 10;  // for the derived path's batch-norm statistics
@@ -285,7 +276,7 @@ EpochStats ProxylessSearch::TrainEpoch(Phase phase, int64_t epoch) {
       arch_loss_sum += ArchStep();
       ++arch_steps;
     }
-    bar.Update(step, "loss " + Format(loss_sum / images));
+    bar.Update(step, "loss " + FormatSignificant(loss_sum / images, 6));
   }
   bar.Finish("");
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -562,16 +553,18 @@ void CheckProxylessSearch(const Config& config, const DataSplits& data,
   const double cheapest = CheapestCost(costs);
   if (TargetValue(config) < cheapest)
     ThrowAt(config, key,
-            "below the cheapest network of the space (got " + Format(TargetValue(config) * scale) +
-                "; expected at least " + Format(cheapest * scale) + (latency ? " ms" : " M MACs") +
+            "below the cheapest network of the space (got " +
+                FormatSignificant(TargetValue(config) * scale, 6) + "; expected at least " +
+                FormatSignificant(cheapest * scale, 6) + (latency ? " ms" : " M MACs") +
                 (latency ? " on device " + config.device.name : std::string()) + ")");
   const double mul_log_floor = latency ? 1e-3 : 1e-6;  // 1 us, or 1 MAC in M MACs
   if (config.proxyless.loss == ProxylessLoss::kMulLog &&
       TargetValue(config) * scale <= mul_log_floor)
     ThrowAt(config, key,
             "loss mul_log divides by log(target in " + std::string(latency ? "us" : "MACs") +
-                "), which must be positive (got " + Format(TargetValue(config) * scale) +
-                "; expected above " + Format(mul_log_floor) + (latency ? " ms" : " M MACs") +
+                "), which must be positive (got " +
+                FormatSignificant(TargetValue(config) * scale, 6) + "; expected above " +
+                FormatSignificant(mul_log_floor, 6) + (latency ? " ms" : " M MACs") +
                 ", or use loss add_linear)");
   if (config.proxyless.search_images > data.train.size())
     ThrowAt(config, "proxyless.search_images",

@@ -14,6 +14,7 @@
 #include "core/dataset.h"
 #include "core/errors.h"
 #include "core/progress.h"
+#include "core/timing.h"
 #include "latency/estimator.h"
 #include "measure/torch_device.h"
 #include "search/train_util.h"
@@ -25,10 +26,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using supernet::Network;
-
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 struct EpochStats {
   double loss = 0;

@@ -6,40 +6,23 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <stdexcept>
 
+#include "core/config.h"
 #include "core/dataset.h"
 #include "core/errors.h"
-#include "core/progress.h"
 #include "core/rng.h"
+#include "core/text.h"
 #include "search/amc/channel_groups.h"
 #include "search/amc/pruner.h"
-#include "search/finetune.h"
-#include "search/rl/ddpg.h"
+#include "search/compression/episode_loop.h"
+#include "search/compression/finetune.h"
 #include "search/train_util.h"
 
 namespace hwnas::search {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-std::string Format(double value) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.4g", value);
-  return text;
-}
-
-[[noreturn]] void ThrowAt(const Config& config, const std::string& key, const std::string& what) {
-  throw ConfigError({{config.source_path, 0, 0, "", key, what}});
-}
 
 // The AMC state's static part, per step (AMC's embedding with a role in place of conv/fc):
 // index, role, input channels, channels, stride, kernel, FLOPs the group touches.
@@ -144,7 +127,7 @@ void AmcProblem::Impl::FindSteps() {
                     "' has no channel group AMC can prune: every group is tied to the input "
                     "image or the classes, or keeps too few channels for amc.channel_multiple " +
                     std::to_string(o.channel_multiple) + " at amc.min_preserve " +
-                    Format(o.min_preserve));
+                    FormatSignificant(o.min_preserve));
   static_state = MinMaxScaled(rows);
 }
 
@@ -174,16 +157,17 @@ void AmcProblem::Impl::CheckBudget() {
   if (budget >= cheapest) return;
   if (latency)
     ThrowAt(config, "amc.target_ms",
-            "below the cheapest pruned network (got " + Format(o.target_ms) +
-                " ms; expected at least " + Format(cheapest) + " ms on device " +
+            "below the cheapest pruned network (got " + FormatSignificant(o.target_ms) +
+                " ms; expected at least " + FormatSignificant(cheapest) + " ms on device " +
                 config.device.name + ", every channel group at amc.min_preserve " +
-                Format(o.min_preserve) + "; the unpruned network takes " + Format(full_cost) +
-                " ms)");
+                FormatSignificant(o.min_preserve) + "; the unpruned network takes " +
+                FormatSignificant(full_cost) + " ms)");
   ThrowAt(config, "amc.flops_ratio",
-          "below the cheapest pruned network (got " + Format(o.flops_ratio) +
-              "; expected at least " + Format(cheapest / full_cost) + " = " +
-              Format(cheapest / 1e6) + " of " + Format(full_cost / 1e6) +
-              " M MACs, every channel group at amc.min_preserve " + Format(o.min_preserve) + ")");
+          "below the cheapest pruned network (got " + FormatSignificant(o.flops_ratio) +
+              "; expected at least " + FormatSignificant(cheapest / full_cost) + " = " +
+              FormatSignificant(cheapest / 1e6) + " of " + FormatSignificant(full_cost / 1e6) +
+              " M MACs, every channel group at amc.min_preserve " +
+              FormatSignificant(o.min_preserve) + ")");
 }
 
 // Static features, then the FLOPs removed so far, the FLOPs of the later steps' layers, and the
@@ -259,52 +243,13 @@ const CostModel& AmcProblem::cost_model() const { return impl_->cost; }
 
 namespace {
 
-struct Episode {
+// One finished episode's policy and scores, kept for the export.
+struct AmcEpisode {
   std::vector<int64_t> counts;
-  double accuracy = 0, cost = 0, reward = 0, critic_loss = 0;
+  EpisodeScore score;
 };
 
-double Reward(const Config& config, double accuracy, double flops) {
-  if (config.amc.reward == AmcReward::kAccFlops) return -(1.0 - accuracy) * std::log(flops);
-  return accuracy;
-}
-
-// One episode: an action per step (clipped to the budget), then the pruned network's held-out
-// accuracy as the reward of every step.
-Episode RunEpisode(AmcProblem::Impl& p, rl::DdpgAgent& agent, int64_t episode,
-                   EpisodeTimes& times) {
-  Episode e;
-  e.counts = p.FullCounts();
-  std::vector<rl::Transition> transitions;
-  double previous = 1.0;
-  for (size_t t = 0; t < p.steps.size(); ++t) {
-    auto start = Clock::now();
-    std::vector<float> state = p.State(t, e.counts, previous);
-    const double action = agent.Act(state, episode);
-    times.agent += SecondsSince(start);
-    start = Clock::now();
-    const int64_t kept = p.ClipToBudget(t, action, e.counts);
-    times.budget += SecondsSince(start);
-    previous = static_cast<double>(kept) / p.groups.groups[p.steps[t]].channels;
-    transitions.push_back({std::move(state), previous, {}, t + 1 == p.steps.size()});
-  }
-  for (size_t t = 0; t + 1 < transitions.size(); ++t)
-    transitions[t].next_state = transitions[t + 1].state;
-  auto start = Clock::now();
-  supernet::Network pruned = p.pruner->Prune(e.counts);
-  times.prepare += SecondsSince(start);
-  start = Clock::now();
-  e.accuracy = p.EvaluateEpisode(pruned);
-  times.evaluate += SecondsSince(start);
-  e.cost = p.CostOf(e.counts);
-  e.reward = Reward(p.config, e.accuracy, amc::CountsFlops(p.net, p.groups, e.counts));
-  start = Clock::now();
-  e.critic_loss = agent.EndEpisode(transitions, e.reward, episode);
-  times.agent += SecondsSince(start);
-  return e;
-}
-
-std::string PolicyJson(const AmcProblem::Impl& p, const std::vector<int64_t>& counts) {
+std::string PolicyJsonOf(const AmcProblem::Impl& p, const std::vector<int64_t>& counts) {
   nlohmann::json groups = nlohmann::json::array(), channels = nlohmann::json::array(),
                  preserve = nlohmann::json::array();
   for (int g : p.steps) {
@@ -320,47 +265,66 @@ std::string PolicyJson(const AmcProblem::Impl& p, const std::vector<int64_t>& co
   return policy.dump();
 }
 
-void ReportEpisode(const AmcProblem::Impl& p, Reporter& reporter, int64_t index, const Episode& e,
-                   double best_reward, double sigma) {
-  reporter.OnEpisode(
-      {index, e.reward, e.accuracy, e.cost, e.cost / p.full_cost, PolicyJson(p, e.counts)});
-  reporter.OnMetrics(index, {{"reward", e.reward},
-                             {"holdout_accuracy", e.accuracy},
-                             {"cost", e.cost},
-                             {"best_reward", best_reward},
-                             {"sigma", sigma},
-                             {"critic_loss", e.critic_loss}});
-}
+// AMC in the episode loop: a step keeps a number of channels of one group, clipped at once so
+// that the budget can still be met with every later group at its minimum; the agent learns
+// from the preserve ratio it got, not the one it asked for. Episodes score the pruned and
+// reconstructed network without fine-tuning.
+class AmcEnvironment : public CompressionEnvironment {
+ public:
+  explicit AmcEnvironment(AmcProblem::Impl& p) : p_(p) {}
+
+  EnvironmentNames names() const override { return {"amc", "prune+reconstruct", "prune_seconds"}; }
+  int64_t steps() const override { return static_cast<int64_t>(p_.steps.size()); }
+  int64_t state_size() const override { return kStateSize; }
+  double reference_cost() const override { return p_.full_cost; }
+
+  void BeginEpisode() override { counts_ = p_.FullCounts(); }
+  std::vector<float> State(int64_t step, double previous) const override {
+    return p_.State(static_cast<size_t>(step), counts_, previous);
+  }
+  StepOutcome Step(int64_t step, double action) override {
+    const auto t = static_cast<size_t>(step);
+    const int64_t kept = p_.ClipToBudget(t, action, counts_);
+    const double ratio = static_cast<double>(kept) / p_.groups.groups[p_.steps[t]].channels;
+    return {ratio, ratio};
+  }
+  double FitToBudget() override { return p_.CostOf(counts_); }  // every step fits already
+  supernet::Network Build() override { return p_.pruner->Prune(counts_); }
+  double Evaluate(supernet::Network& pruned) override { return p_.EvaluateEpisode(pruned); }
+  double Reward(double accuracy) const override {
+    if (p_.config.amc.reward == AmcReward::kAccFlops)
+      return -(1.0 - accuracy) * std::log(amc::CountsFlops(p_.net, p_.groups, counts_));
+    return accuracy;
+  }
+  std::string PolicyJson() const override { return PolicyJsonOf(p_, counts_); }
+  void EndEpisode(const EpisodeScore& score) override { history_.push_back({counts_, score}); }
+  std::string Describe(const EpisodeScore& best) const override {
+    return "reward " + FormatSignificant(best.reward) + ", " +
+           FormatSignificant(100 * best.accuracy) + "% held-out, " + FormatSignificant(best.cost) +
+           " " + p_.cost.unit;
+  }
+
+  const std::vector<AmcEpisode>& history() const { return history_; }
+
+ private:
+  AmcProblem::Impl& p_;
+  std::vector<int64_t> counts_;  // the current episode's, per channel group
+  std::vector<AmcEpisode> history_;
+};
 
 // Exports `counts` as a physically smaller network, scores it on the whole held-out split,
-// fine-tunes it (TrainNetwork, reporting after the episodes) and stores it under `role`.
+// fine-tunes it and stores it (ExportCompressed).
 PrunedNetwork Export(AmcProblem::Impl& p, const std::vector<int64_t>& counts,
-                     const AmcContext& context, const std::string& dir, int64_t step_offset,
-                     const std::string& prefix, const std::string& role,
+                     FineTuneRequest request, const AmcContext& context,
                      std::optional<double> measured_ms = std::nullopt) {
-  const Config& config = p.config;
   supernet::Network pruned = p.pruner->Prune(counts);
   PrunedNetwork out;
-  out.net = pruned->spec();
   out.channels = p.StepChannels(counts);
-  out.holdout_accuracy = Accuracy(pruned, p.data.holdout, config);
-  out.cost = p.CostOf(counts);
-  out.cost_ratio = out.cost / p.full_cost;
-  context.reporter->OnMetrics(step_offset,
-                              {{prefix + "pruned_holdout_accuracy", out.holdout_accuracy},
-                               {prefix + "pruned_cost", out.cost},
-                               {prefix + "pruned_cost_ratio", out.cost_ratio}});
-  FineTuneRequest request;
-  request.dir = dir;
-  request.weights_kind = "pruned_weights";
-  request.epochs = config.amc.finetune_epochs;
-  request.learning_rate = config.amc.finetune_learning_rate;
-  request.step_offset = step_offset;
-  request.prefix = prefix;
-  request.role = role;
-  if (p.cost.unit == "ms") request.estimated_latency_ms = out.cost;
+  const double cost = p.CostOf(counts);
+  if (p.cost.unit == "ms") request.estimated_latency_ms = cost;
   request.measured_latency_ms = measured_ms;
-  out.finetuned = FineTuneAndStore(pruned, config, p.data, context, request);
+  static_cast<CompressedNetwork&>(out) =
+      ExportCompressed(pruned, cost, p.full_cost, "pruned", request, p.config, p.data, context);
   return out;
 }
 
@@ -369,14 +333,15 @@ PrunedNetwork Export(AmcProblem::Impl& p, const std::vector<int64_t>& counts,
 // budget; if none of kCandidates does, the fastest of them is taken and a warning printed.
 constexpr size_t kCandidates = 8;
 
-std::vector<int64_t> MeasuredChoice(const AmcProblem::Impl& p, std::vector<Episode> episodes,
+std::vector<int64_t> MeasuredChoice(const AmcProblem::Impl& p, std::vector<AmcEpisode> episodes,
                                     AmcResult& result, bool verbose) {
-  std::stable_sort(episodes.begin(), episodes.end(),
-                   [](const Episode& a, const Episode& b) { return a.reward > b.reward; });
+  std::stable_sort(episodes.begin(), episodes.end(), [](const AmcEpisode& a, const AmcEpisode& b) {
+    return a.score.reward > b.score.reward;
+  });
   std::vector<std::vector<int64_t>> tried;
   std::vector<int64_t> fastest;
   double fastest_ms = 1e300;
-  for (const Episode& e : episodes) {
+  for (const AmcEpisode& e : episodes) {
     if (tried.size() == kCandidates) break;
     if (std::find(tried.begin(), tried.end(), e.counts) != tried.end()) continue;
     tried.push_back(e.counts);
@@ -384,7 +349,7 @@ std::vector<int64_t> MeasuredChoice(const AmcProblem::Impl& p, std::vector<Episo
     result.measured_candidates = static_cast<int64_t>(tried.size());
     if (verbose)
       std::fprintf(stderr, "amc: candidate %zu (reward %.4g): %.4f ms estimated, %.4f measured\n",
-                   tried.size(), e.reward, e.cost, ms);
+                   tried.size(), e.score.reward, e.score.cost, ms);
     if (ms <= p.budget) {
       result.measured_ms = ms;
       return e.counts;
@@ -403,45 +368,18 @@ std::vector<int64_t> MeasuredChoice(const AmcProblem::Impl& p, std::vector<Episo
 
 AmcResult RunAmc(AmcProblem& problem, const AmcContext& context) {
   AmcProblem::Impl& p = problem.impl();
-  const Config& config = p.config;
-  rl::DdpgAgent agent =
-      StartAgent(config, config.amc.agent, kStateSize, problem.steps(), context, "RunAmc");
-  const int64_t episodes = config.amc.episodes;
-  ProgressBar bar("amc", episodes, context.show_progress);
+  const AmcOptions& o = p.config.amc;
+  AmcEnvironment env(p);
   AmcResult result;
-  Episode best;
-  best.reward = -1e300;
-  std::vector<Episode> history;
-  const auto start = Clock::now();
-  for (int64_t index = 0; index < episodes; ++index) {
-    if (context.stop_requested != nullptr && context.stop_requested->load())
-      throw Interrupted("AMC interrupted after " + std::to_string(index) + " episodes");
-    const Episode e = RunEpisode(p, agent, index, result.times);
-    history.push_back(e);
-    if (e.reward > best.reward) best = e, result.best_episode = index;
-    ReportEpisode(p, *context.reporter, index, e, best.reward, agent.sigma(index));
-    bar.Update(index + 1, "best reward " + Format(best.reward) + " (acc " +
-                              Format(100 * best.accuracy) + "%, " + Format(best.cost) + " " +
-                              p.cost.unit + ")");
-  }
-  AverageEpisodeTimes(result.times, episodes, SecondsSince(start));
+  static_cast<EpisodeSummary&>(result) = RunEpisodes(env, p.config, o, context);
   result.solves = p.pruner->solves();
-  result.best_reward = best.reward;
-  bar.Finish("amc: " + std::to_string(episodes) + " episodes, best " +
-             std::to_string(result.best_episode) + " (reward " + Format(best.reward) + ", " +
-             Format(100 * best.accuracy) + "% held-out), " +
-             FormatEpisodeTimes(result.times, "prune+reconstruct"));
-  ReportEpisodeTimes(*context.reporter, episodes - 1, result.times, "prune_seconds");
-
-  const std::string& dir = context.artifact_dir;
-  std::vector<int64_t> chosen = best.counts;
-  if (p.cost.measure) chosen = MeasuredChoice(p, history, result, context.show_progress);
-  result.best = Export(p, chosen, context, dir, episodes, "", "final", result.measured_ms);
-  if (config.amc.compare_uniform) {
+  std::vector<int64_t> chosen = env.history()[result.best_episode].counts;
+  if (p.cost.measure) chosen = MeasuredChoice(p, env.history(), result, context.show_progress);
+  result.best = Export(p, chosen, FinalRequest(o, context), context, result.measured_ms);
+  if (o.compare_uniform) {
     auto [counts, ratio] = p.UniformCounts();
     result.uniform_ratio = ratio;
-    result.uniform = Export(p, counts, context, dir + "/uniform",
-                            episodes + config.amc.finetune_epochs, "uniform_", "baseline");
+    result.uniform = Export(p, counts, BaselineRequest(o, context), context);
   }
   return result;
 }

@@ -16,7 +16,7 @@
 #include "core/netspec.h"
 #include "core/options.h"
 #include "core/reporter.h"
-#include "search/compression.h"
+#include "search/compression/compression.h"
 #include "search/trainer.h"
 
 namespace hwnas {
@@ -26,25 +26,16 @@ namespace search {
 
 using AmcContext = CompressionContext;
 
-// A pruned network as stored: its channels, held-out accuracy before fine-tuning, cost, and
-// what fine-tuning gave.
-struct PrunedNetwork {
-  NetSpec net;
+// A pruned network as stored, with the channels it keeps.
+struct PrunedNetwork : CompressedNetwork {
   std::vector<int64_t> channels;  // per pruning step (channel group), in forward order
-  double holdout_accuracy = 0;    // whole held-out split, before fine-tuning
-  double cost = 0;
-  double cost_ratio = 0;  // cost / cost of the unpruned network
-  TrainResult finetuned;
 };
 
-struct AmcResult {
-  PrunedNetwork best;  // the best episode's policy
-  double best_reward = 0;
-  int64_t best_episode = 0;
+struct AmcResult : EpisodeSummary {
+  PrunedNetwork best;                    // the best episode's policy
   std::optional<PrunedNetwork> uniform;  // with amc.compare_uniform
   double uniform_ratio = 0;              // the one preserve ratio of every group
-  EpisodeTimes times;
-  int64_t solves = 0;  // least-squares solves (the rest came from the cache)
+  int64_t solves = 0;                    // least-squares solves (the rest came from the cache)
   // With CostModel::measure: the exported network's measured latency, and how many of the best
   // episodes were timed to find the best one that meets the budget when measured.
   std::optional<double> measured_ms;

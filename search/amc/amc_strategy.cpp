@@ -5,7 +5,7 @@
 #include "core/printf.h"
 #include "search/amc/amc.h"
 #include "search/amc/latency_cost.h"
-#include "search/compression_run.h"
+#include "search/compression/compression_run.h"
 #include "search/strategy.h"
 
 namespace hwnas::search {

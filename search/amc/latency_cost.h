@@ -10,7 +10,7 @@
 #include "core/options.h"
 #include "latency/device_table.h"
 #include "search/amc/channel_groups.h"
-#include "search/compression.h"
+#include "search/compression/compression.h"
 
 namespace hwnas::search {
 

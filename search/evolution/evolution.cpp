@@ -9,15 +9,10 @@
 
 #include "core/errors.h"
 #include "core/rng.h"
+#include "core/text.h"
 
 namespace hwnas::search {
 namespace {
-
-std::string Format(double v) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.4g", v);
-  return text;
-}
 
 Arch RandomChoice(const EvolutionProblem& p, Rng& rng) {
   Arch a;
@@ -52,8 +47,8 @@ Candidate Feasible(const EvolutionProblem& p, const EvolutionSettings& s,
       return c;
     }
   }
-  throw DataError("no architecture at or under the latency target " + Format(p.target_ms) +
-                  " ms in " + std::to_string(s.max_draws) +
+  throw DataError("no architecture at or under the latency target " +
+                  FormatSignificant(p.target_ms) + " ms in " + std::to_string(s.max_draws) +
                   " draws (the target is too low for the space)");
 }
 

@@ -12,6 +12,7 @@
 #include "core/config.h"
 #include "core/dataset.h"
 #include "core/netspec.h"
+#include "core/timing.h"
 #include "search/supernet_weights.h"
 #include "search/train_util.h"
 #include "supernet/supernet.h"
@@ -20,10 +21,6 @@ namespace hwnas::search {
 namespace {
 
 constexpr int64_t kRecalibrationBatches = 10;
-
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 ArchitectureRecord RecordOf(const NetSpec& net, const std::string& role, const std::string& arch) {
   ArchitectureRecord r;

@@ -7,41 +7,24 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <map>
-#include <stdexcept>
 
+#include "core/config.h"
 #include "core/dataset.h"
 #include "core/errors.h"
-#include "core/progress.h"
-#include "search/finetune.h"
+#include "core/text.h"
+#include "search/compression/episode_loop.h"
+#include "search/compression/finetune.h"
 #include "search/quant/calibration.h"
-#include "search/rl/ddpg.h"
 #include "search/train_util.h"
 
 namespace hwnas::search {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using Batches = std::vector<std::pair<torch::Tensor, torch::Tensor>>;
-
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-std::string Format(double value) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.4g", value);
-  return text;
-}
-
-[[noreturn]] void ThrowAt(const Config& config, const std::string& key, const std::string& what) {
-  throw ConfigError({{config.source_path, 0, 0, "", key, what}});
-}
 
 // HAQ's state: operator index, input and output channels, kernel, stride, input feature size,
 // weights, depthwise (each min-max scaled across operators), then whether this step picks weight
@@ -179,9 +162,10 @@ void HaqProblem::Impl::CheckBudget() {
             "below haq.min_bits (got " + std::to_string(o.budget_bits) + "; expected at least " +
                 std::to_string(o.min_bits) + ")");
   ThrowAt(config, "haq.budget_ratio",
-          "below the cheapest policy (got " + Format(o.budget_ratio) + "; expected at least " +
-              Format(cheapest / reference) + " = " + Format(cheapest) + " " + cost.unit + ", " +
-              at_min + ", of " + Format(reference) + " at 8 bits)");
+          "below the cheapest policy (got " + FormatSignificant(o.budget_ratio) +
+              "; expected at least " + FormatSignificant(cheapest / reference) + " = " +
+              FormatSignificant(cheapest) + " " + cost.unit + ", " + at_min + ", of " +
+              FormatSignificant(reference) + " at 8 bits)");
 }
 
 std::vector<float> HaqProblem::Impl::State(size_t step, double previous) const {
@@ -242,82 +226,92 @@ const std::vector<QuantOp>& HaqProblem::ops() const { return impl_->ops; }
 
 namespace {
 
-struct Episode {
-  std::vector<OpBits> chosen, applied;  // the agent's bits, and after fitting the budget
-  double accuracy = 0, cost = 0, reward = 0, critic_loss = 0;
+// One finished episode: the agent's bits, the bits fitted to the budget, and its scores.
+struct HaqEpisode {
+  std::vector<OpBits> chosen, applied;
+  EpisodeScore score;
 };
 
-// One episode: weight then activation bits per free operator, the policy fitted to the budget,
-// then the quantized network's held-out accuracy against full precision as every step's reward.
-Episode RunEpisode(HaqProblem::Impl& p, rl::DdpgAgent& agent, int64_t episode,
-                   EpisodeTimes& times) {
-  Episode e;
-  e.chosen = p.Uniform(8);
-  std::vector<rl::Transition> transitions;
-  double previous = 1.0;
-  auto start = Clock::now();
-  for (size_t t = 0; t < p.steps.size(); ++t) {
-    std::vector<float> state = p.State(t, previous);
-    const double action = agent.Act(state, episode);
-    const int bits = p.ActionBits(action);
-    OpBits& op = e.chosen[p.steps[t].first];
-    (p.steps[t].second ? op.weight : op.activation) = bits;
-    previous = static_cast<double>(bits) / p.config.haq.max_bits;
-    transitions.push_back({std::move(state), action, {}, t + 1 == p.steps.size()});
-  }
-  for (size_t t = 0; t + 1 < transitions.size(); ++t)
-    transitions[t].next_state = transitions[t + 1].state;
-  times.agent += SecondsSince(start);
-  start = Clock::now();
-  e.applied = FitToBudget(p.net, e.chosen, p.cost, p.budget,
-                          static_cast<int>(p.config.haq.min_bits), p.pinned);
-  e.cost = p.CostOf(e.applied);
-  times.budget += SecondsSince(start);
-  start = Clock::now();
-  supernet::Network q = p.Quantized(e.applied);
-  p.FineTuneBriefly(q);
-  times.prepare += SecondsSince(start);
-  start = Clock::now();
-  e.accuracy = BatchesAccuracy(q, p.eval_batches);
-  times.evaluate += SecondsSince(start);
-  e.reward = p.config.haq.reward_scale * (e.accuracy - p.full_precision_accuracy);
-  start = Clock::now();
-  e.critic_loss = agent.EndEpisode(transitions, e.reward, episode);
-  times.agent += SecondsSince(start);
-  return e;
-}
-
-void ReportEpisode(const HaqProblem::Impl& p, Reporter& reporter, int64_t index, const Episode& e,
-                   double best_reward, double sigma) {
-  const nlohmann::json policy{{"bits", FormatBitPolicy(e.applied)},
-                              {"agent_bits", FormatBitPolicy(e.chosen)},
-                              {"size_bits", NetSizeBits(ApplyBitPolicy(p.net, e.applied))}};
-  reporter.OnEpisode({index, e.reward, e.accuracy, e.cost, e.cost / p.reference, policy.dump()});
-  reporter.OnMetrics(index, {{"reward", e.reward},
-                             {"holdout_accuracy", e.accuracy},
-                             {"cost", e.cost},
-                             {"best_reward", best_reward},
-                             {"sigma", sigma},
-                             {"critic_loss", e.critic_loss}});
-}
-
 // The `count` best episodes with distinct applied policies, best first.
-void KeepFinalist(std::vector<Episode>& finalists, const Episode& e, size_t count) {
-  for (const Episode& f : finalists)
+void KeepFinalist(std::vector<HaqEpisode>& finalists, const HaqEpisode& e, size_t count) {
+  for (const HaqEpisode& f : finalists)
     if (f.applied == e.applied) return;
   auto at = std::find_if(finalists.begin(), finalists.end(),
-                         [&](const Episode& f) { return e.reward > f.reward; });
+                         [&](const HaqEpisode& f) { return e.score.reward > f.score.reward; });
   finalists.insert(at, e);
   if (finalists.size() > count) finalists.pop_back();
 }
 
+// HAQ in the episode loop: weight then activation bits per free operator, the whole policy
+// fitted to the budget after the last step (the agent learns from its own actions), and the
+// quantized network's held-out accuracy against full precision as every step's reward.
+class HaqEnvironment : public CompressionEnvironment {
+ public:
+  explicit HaqEnvironment(HaqProblem::Impl& p) : p_(p) {}
+
+  EnvironmentNames names() const override {
+    return {"haq", "quantize+calibrate", "quantize_seconds"};
+  }
+  int64_t steps() const override { return static_cast<int64_t>(p_.steps.size()); }
+  int64_t state_size() const override { return kStateSize; }
+  double reference_cost() const override { return p_.reference; }
+
+  void BeginEpisode() override { e_.chosen = p_.Uniform(8); }
+  std::vector<float> State(int64_t step, double previous) const override {
+    return p_.State(static_cast<size_t>(step), previous);
+  }
+  StepOutcome Step(int64_t step, double action) override {
+    const auto& [op, weight_step] = p_.steps[static_cast<size_t>(step)];
+    const int bits = p_.ActionBits(action);
+    (weight_step ? e_.chosen[op].weight : e_.chosen[op].activation) = bits;
+    return {action, static_cast<double>(bits) / p_.config.haq.max_bits};
+  }
+  double FitToBudget() override {
+    e_.applied = search::FitToBudget(p_.net, e_.chosen, p_.cost, p_.budget,
+                                     static_cast<int>(p_.config.haq.min_bits), p_.pinned);
+    return p_.CostOf(e_.applied);
+  }
+  supernet::Network Build() override {
+    supernet::Network q = p_.Quantized(e_.applied);
+    p_.FineTuneBriefly(q);
+    return q;
+  }
+  double Evaluate(supernet::Network& q) override { return BatchesAccuracy(q, p_.eval_batches); }
+  double Reward(double accuracy) const override {
+    return p_.config.haq.reward_scale * (accuracy - p_.full_precision_accuracy);
+  }
+  std::string PolicyJson() const override {
+    return nlohmann::json{{"bits", FormatBitPolicy(e_.applied)},
+                          {"agent_bits", FormatBitPolicy(e_.chosen)},
+                          {"size_bits", NetSizeBits(ApplyBitPolicy(p_.net, e_.applied))}}
+        .dump();
+  }
+  void EndEpisode(const EpisodeScore& score) override {
+    e_.score = score;
+    KeepFinalist(finalists_, e_, static_cast<size_t>(p_.config.haq.finalists));
+  }
+  std::string Describe(const EpisodeScore& best) const override {
+    return FormatSignificant(100 * best.accuracy) + "% held-out, full precision " +
+           FormatSignificant(100 * p_.full_precision_accuracy) + "%, cost ratio " +
+           FormatSignificant(best.cost / p_.reference);
+  }
+
+  const std::vector<HaqEpisode>& finalists() const { return finalists_; }
+
+ private:
+  HaqProblem::Impl& p_;
+  HaqEpisode e_;  // the current episode
+  std::vector<HaqEpisode> finalists_;
+};
+
 // An episode's score on eval_images is noisy, and the best of hundreds of noisy scores is biased
 // upwards; the finalists are re-scored on the whole held-out split, after the same short
 // fine-tuning as in their episodes, and the best one wins.
-size_t BestFinalist(const HaqProblem::Impl& p, const std::vector<Episode>& finalists, bool show) {
+size_t BestFinalist(const HaqProblem::Impl& p, const std::vector<HaqEpisode>& finalists,
+                    bool show) {
   size_t best = 0;
   std::vector<double> accuracy;
-  for (const Episode& f : finalists) {
+  for (const HaqEpisode& f : finalists) {
     supernet::Network q = p.Quantized(f.applied);
     p.FineTuneBriefly(q);
     accuracy.push_back(Accuracy(q, p.data.holdout, p.config));
@@ -325,36 +319,24 @@ size_t BestFinalist(const HaqProblem::Impl& p, const std::vector<Episode>& final
   }
   std::string line = "haq: finalists on the whole held-out split:";
   for (size_t i = 0; i < finalists.size(); ++i)
-    line += " " + Format(100 * finalists[i].accuracy) + "->" + Format(100 * accuracy[i]) + "%";
+    line += " " + FormatSignificant(100 * finalists[i].score.accuracy) + "->" +
+            FormatSignificant(100 * accuracy[i]) + "%";
   if (show) std::cerr << line << "\n";
   return best;
 }
 
+// The network of `bits`, scored on the whole held-out split, fine-tuned (straight-through
+// estimator) and stored (ExportCompressed).
 QuantizedNetwork Export(HaqProblem::Impl& p, const std::vector<OpBits>& bits,
-                        const CompressionContext& context, const std::string& dir,
-                        int64_t step_offset, const std::string& prefix, const std::string& role) {
+                        FineTuneRequest request, const CompressionContext& context) {
   supernet::Network q = p.Quantized(bits);
   QuantizedNetwork out;
-  out.net = q->spec();
   out.bits = bits;
-  out.holdout_accuracy = Accuracy(q, p.data.holdout, p.config);
-  out.cost = p.CostOf(bits);
-  out.cost_ratio = out.cost / p.reference;
-  context.reporter->OnMetrics(step_offset,
-                              {{prefix + "quantized_holdout_accuracy", out.holdout_accuracy},
-                               {prefix + "quantized_cost", out.cost},
-                               {prefix + "quantized_cost_ratio", out.cost_ratio}});
-  FineTuneRequest request;
-  request.dir = dir;
-  request.weights_kind = "quantized_weights";
-  request.epochs = p.config.haq.finetune_epochs;
-  request.learning_rate = p.config.haq.finetune_learning_rate;
-  request.step_offset = step_offset;
-  request.prefix = prefix;
-  request.role = role;
-  if (p.cost.unit == "ms") request.estimated_latency_ms = out.cost;
-  request.measure_latency = false;
-  out.finetuned = FineTuneAndStore(q, p.config, p.data, context, request);
+  const double cost = p.CostOf(bits);
+  if (p.cost.unit == "ms") request.estimated_latency_ms = cost;
+  request.measure_latency = false;  // timing a fake-quantized network says nothing
+  static_cast<CompressedNetwork&>(out) =
+      ExportCompressed(q, cost, p.reference, "quantized", request, p.config, p.data, context);
   return out;
 }
 
@@ -362,42 +344,18 @@ QuantizedNetwork Export(HaqProblem::Impl& p, const std::vector<OpBits>& bits,
 
 HaqResult RunHaq(HaqProblem& problem, const CompressionContext& context) {
   HaqProblem::Impl& p = problem.impl();
-  const Config& config = p.config;
-  rl::DdpgAgent agent =
-      StartAgent(config, config.haq.agent, kStateSize, problem.steps(), context, "RunHaq");
-  const int64_t episodes = config.haq.episodes;
-  ProgressBar bar("haq", episodes, context.show_progress);
+  const HaqOptions& o = p.config.haq;
+  HaqEnvironment env(p);
   HaqResult result;
+  static_cast<EpisodeSummary&>(result) = RunEpisodes(env, p.config, o, context);
   result.full_precision_accuracy = p.full_precision_accuracy;
-  Episode best;
-  best.reward = -1e300;
-  std::vector<Episode> finalists;
-  const auto start = Clock::now();
-  for (int64_t index = 0; index < episodes; ++index) {
-    if (context.stop_requested != nullptr && context.stop_requested->load())
-      throw Interrupted("HAQ interrupted after " + std::to_string(index) + " episodes");
-    const Episode e = RunEpisode(p, agent, index, result.times);
-    if (e.reward > best.reward) best = e, result.best_episode = index;
-    KeepFinalist(finalists, e, static_cast<size_t>(config.haq.finalists));
-    ReportEpisode(p, *context.reporter, index, e, best.reward, agent.sigma(index));
-    bar.Update(index + 1, "best " + Format(100 * best.accuracy) + "% (full precision " +
-                              Format(100 * p.full_precision_accuracy) + "%), cost ratio " +
-                              Format(best.cost / p.reference));
-  }
-  AverageEpisodeTimes(result.times, episodes, SecondsSince(start));
-  result.best_reward = best.reward;
-  bar.Finish("haq: " + std::to_string(episodes) + " episodes, best " +
-             std::to_string(result.best_episode) + " (" + Format(100 * best.accuracy) +
-             "% held-out, full precision " + Format(100 * p.full_precision_accuracy) + "%), " +
-             FormatEpisodeTimes(result.times, "quantize+calibrate"));
-  ReportEpisodeTimes(*context.reporter, episodes - 1, result.times, "quantize_seconds");
-  context.reporter->OnMetric(episodes - 1, "full_precision_accuracy", p.full_precision_accuracy);
+  context.reporter->OnMetric(o.episodes - 1, "full_precision_accuracy", p.full_precision_accuracy);
+  const std::vector<HaqEpisode>& finalists = env.finalists();
   result.best = Export(p, finalists[BestFinalist(p, finalists, context.show_progress)].applied,
-                       context, context.artifact_dir, episodes, "", "final");
-  if (config.haq.compare_uniform) {
-    const int bits = config.haq.budget_bits > 0 ? static_cast<int>(config.haq.budget_bits) : 4;
-    result.uniform = Export(p, p.Uniform(bits), context, context.artifact_dir + "/uniform",
-                            episodes + config.haq.finetune_epochs, "uniform_", "baseline");
+                       FinalRequest(o, context), context);
+  if (o.compare_uniform) {
+    const int bits = o.budget_bits > 0 ? static_cast<int>(o.budget_bits) : 4;
+    result.uniform = Export(p, p.Uniform(bits), BaselineRequest(o, context), context);
   }
   return result;
 }

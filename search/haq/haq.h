@@ -14,7 +14,7 @@
 
 #include "core/netspec.h"
 #include "core/options.h"
-#include "search/compression.h"
+#include "search/compression/compression.h"
 #include "search/trainer.h"
 
 namespace hwnas {
@@ -40,22 +40,15 @@ std::vector<QuantOp> QuantOps(const NetSpec& net);
 std::vector<OpBits> FitToBudget(const NetSpec& net, std::vector<OpBits> bits, const CostModel& cost,
                                 double budget, int min_bits, const std::vector<bool>& pinned);
 
-struct QuantizedNetwork {
-  NetSpec net;
-  std::vector<OpBits> bits;     // per quantizable operator
-  double holdout_accuracy = 0;  // whole held-out split, calibrated, before fine-tuning
-  double cost = 0;
-  double cost_ratio = 0;  // cost / cost of the all-8-bit network
-  TrainResult finetuned;
+// A quantized network as stored, with its bits; cost_ratio is relative to all 8 bits.
+struct QuantizedNetwork : CompressedNetwork {
+  std::vector<OpBits> bits;  // per quantizable operator
 };
 
-struct HaqResult {
+struct HaqResult : EpisodeSummary {
   QuantizedNetwork best;
-  double best_reward = 0;
-  int64_t best_episode = 0;
   double full_precision_accuracy = 0;       // on the episodes' held-out images
   std::optional<QuantizedNetwork> uniform;  // with haq.compare_uniform
-  EpisodeTimes times;
 };
 
 // One quantization problem, checked before anything is stored.

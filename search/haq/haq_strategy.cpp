@@ -8,7 +8,7 @@
 #include "latency/estimator.h"
 #include "latency/haq_table.h"
 #include "measure/devices.h"
-#include "search/compression_run.h"
+#include "search/compression/compression_run.h"
 #include "search/haq/haq.h"
 #include "search/strategy.h"
 

@@ -13,7 +13,7 @@
 #include "core/errors.h"
 #include "search/amc/channel_groups.h"
 #include "search/amc/pruner.h"
-#include "tests/support/run_command.h"
+#include "tests/support/compression_fixture.h"
 
 namespace hwnas::search {
 namespace {
@@ -22,19 +22,7 @@ using ::testing::HasSubstr;
 
 // 16x16x1 inputs, 4 classes; block2 adds its input back, so block1's output, block2's output
 // and mix's input are one channel group.
-NetSpec ResidualNet() {
-  NetSpec net;
-  net.name = "residual";
-  net.input_channels = 1;
-  net.input_size = 16;
-  net.num_classes = 4;
-  net.layers = {{LayerKind::kConv, "stem", 1, 8, 0, 3, 2, 16},
-                {LayerKind::kMBConv, "block1", 8, 16, 24, 3, 2, 8},
-                {LayerKind::kMBConv, "block2", 16, 16, 48, 3, 1, 4, true},
-                {LayerKind::kConv, "mix", 16, 32, 0, 1, 1, 4},
-                {LayerKind::kLogits, "classifier", 32, 4, 0, 1, 1, 4}};
-  return net;
-}
+NetSpec ResidualNet() { return hwnas::testing::ResidualNet(/*block2_mid=*/48); }
 
 TEST(ChannelGroupsTest, ResidualChainsShareOneGroup) {
   const amc::ChannelGroups g = amc::FindChannelGroups(ResidualNet());
@@ -158,61 +146,25 @@ TEST(ChannelPrunerTest, ReconstructionRecoversOutputs) {
 }
 
 Config SyntheticConfig() {
-  Config config;
-  config.seed = 3;
-  config.threads = 1;
-  config.strategy = "amc";
-  config.data.dataset = DatasetKind::kSynthetic;
-  config.data.synthetic.train_samples = 768;
-  config.data.synthetic.test_samples = 256;
-  config.data.batch_size = 32;
-  config.data.holdout_fraction = 0.2;
-  config.data.augment = {0, false};
-  config.train.epochs = 3;
-  config.train.learning_rate = 0.1;
-  config.amc.episodes = 40;
-  config.amc.agent.warmup_episodes = 10;
-  config.amc.agent.hidden = 32;
+  Config config = hwnas::testing::SyntheticCompressionConfig("amc");
+  hwnas::testing::ShortSearch(config.amc, /*episodes=*/40, /*warmup=*/10,
+                              /*calibration_images=*/256);
   config.amc.channel_multiple = 4;
-  config.amc.calibration_images = 256;
-  config.amc.finetune_epochs = 1;
   return config;
 }
 
 // A trained ResidualNet and its weights file, shared by the searches below.
-struct Trained {
-  Config config = SyntheticConfig();
-  DataSplits data = LoadDataSplits(config.data, config.seed);
-  std::string weights;
-  double test_accuracy = 0;
-  Trained() {
-    RecordingReporter reporter;
-    TrainContext context;
-    context.reporter = &reporter;
-    context.show_progress = false;
-    context.artifact_dir = hwnas::testing::MakeTempDir("amc-trained");
-    const TrainResult result = TrainNetwork(ResidualNet(), config, data, context);
-    weights = result.weights_path;
-    test_accuracy = result.test_accuracy;
-  }
-};
-
-const Trained& TrainedNet() {
-  static const Trained* trained = new Trained;
-  return *trained;
+const hwnas::testing::TrainedNetwork& TrainedNet() {
+  return hwnas::testing::TrainOnce(ResidualNet(), SyntheticConfig(), "amc-trained");
 }
 
 AmcResult Search(const Config& config, RecordingReporter& reporter) {
   AmcProblem problem(ResidualNet(), TrainedNet().weights, config, TrainedNet().data, FlopsCost());
-  AmcContext context;
-  context.reporter = &reporter;
-  context.show_progress = false;
-  context.artifact_dir = hwnas::testing::MakeTempDir("amc-search");
-  return RunAmc(problem, context);
+  return RunAmc(problem, hwnas::testing::QuietContext(reporter, "amc-search"));
 }
 
 TEST(AmcTest, EveryEpisodeMeetsTheFlopsBudgetAndTheBestIsExported) {
-  const Trained& trained = TrainedNet();
+  const auto& trained = TrainedNet();
   ASSERT_GT(trained.test_accuracy, 0.6);  // chance is 0.25
   RecordingReporter reporter;
   const AmcResult result = Search(trained.config, reporter);
@@ -275,11 +227,8 @@ TEST(AmcTest, MeasuredLatencyDecidesTheExportedNetwork) {
     CostModel cost{"ms", estimate, [&](const NetSpec& net) { return estimate(net) + extra; }};
     AmcProblem problem(ResidualNet(), TrainedNet().weights, config, TrainedNet().data, cost);
     RecordingReporter reporter;
-    AmcContext context;
-    context.reporter = &reporter;
-    context.show_progress = false;
-    context.artifact_dir = hwnas::testing::MakeTempDir("amc-measured");
-    const AmcResult result = RunAmc(problem, context);
+    const AmcResult result =
+        RunAmc(problem, hwnas::testing::QuietContext(reporter, "amc-measured"));
     ASSERT_TRUE(result.measured_ms.has_value());
     EXPECT_DOUBLE_EQ(*result.measured_ms, estimate(result.best.net) + extra);
     EXPECT_EQ(reporter.architectures[0].measured_latency_ms, result.measured_ms);
@@ -321,7 +270,7 @@ TEST(AmcTest, NetworkWithoutPrunableGroupsIsRefused) {
 }
 
 TEST(AmcTest, MissingOrMismatchedWeightsAreRefused) {
-  const Trained& t = TrainedNet();
+  const auto& t = TrainedNet();
   EXPECT_THROW(AmcProblem(ResidualNet(), "/nonexistent.pt", t.config, t.data, FlopsCost()),
                DataError);
   NetSpec wider = ResidualNet();

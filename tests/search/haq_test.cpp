@@ -19,7 +19,7 @@
 #include "search/train_util.h"
 #include "supernet/fake_quant.h"
 #include "supernet/network.h"
-#include "tests/support/run_command.h"
+#include "tests/support/compression_fixture.h"
 
 namespace hwnas::search {
 namespace {
@@ -27,19 +27,8 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-NetSpec ResidualNet() {
-  NetSpec net;
-  net.name = "residual";
-  net.input_channels = 1;
-  net.input_size = 16;
-  net.num_classes = 4;
-  net.layers = {{LayerKind::kConv, "stem", 1, 8, 0, 3, 2, 16},
-                {LayerKind::kMBConv, "block1", 8, 16, 24, 3, 2, 8},
-                {LayerKind::kMBConv, "block2", 16, 16, 16, 3, 1, 4, true},  // no expand conv
-                {LayerKind::kConv, "mix", 16, 32, 0, 1, 1, 4},
-                {LayerKind::kLogits, "classifier", 32, 4, 0, 1, 1, 4}};
-  return net;
-}
+// block2 has no expand convolution.
+NetSpec ResidualNet() { return hwnas::testing::ResidualNet(/*block2_mid=*/16); }
 
 TEST(QuantOpsTest, EveryConvolutionAndTheClassifierInForwardOrder) {
   std::vector<std::string> names;
@@ -173,44 +162,15 @@ TEST(FitToBudgetTest, LowersFromTheLastFreeOperator) {
 }
 
 Config SyntheticConfig() {
-  Config config;
-  config.seed = 3;
-  config.threads = 1;
-  config.strategy = "haq";
-  config.data.dataset = DatasetKind::kSynthetic;
-  config.data.synthetic.train_samples = 768;
-  config.data.synthetic.test_samples = 256;
-  config.data.batch_size = 32;
-  config.data.holdout_fraction = 0.2;
-  config.data.augment = {0, false};
-  config.train.epochs = 3;
-  config.train.learning_rate = 0.1;
-  config.haq.episodes = 25;
-  config.haq.agent.warmup_episodes = 8;
-  config.haq.agent.hidden = 32;
+  Config config = hwnas::testing::SyntheticCompressionConfig("haq");
+  hwnas::testing::ShortSearch(config.haq, /*episodes=*/25, /*warmup=*/8,
+                              /*calibration_images=*/128);
   config.haq.budget_bits = 4;
-  config.haq.calibration_images = 128;
-  config.haq.finetune_epochs = 1;
   return config;
 }
 
-struct Trained {
-  Config config = SyntheticConfig();
-  DataSplits data = LoadDataSplits(config.data, config.seed);
-  std::string weights;
-  Trained() {
-    RecordingReporter reporter;
-    TrainContext context;
-    context.reporter = &reporter;
-    context.show_progress = false;
-    context.artifact_dir = hwnas::testing::MakeTempDir("haq-trained");
-    weights = TrainNetwork(ResidualNet(), config, data, context).weights_path;
-  }
-};
-
-const Trained& TrainedNet() {
-  static const Trained* trained = new Trained;
-  return *trained;
+const hwnas::testing::TrainedNetwork& TrainedNet() {
+  return hwnas::testing::TrainOnce(ResidualNet(), SyntheticConfig(), "haq-trained");
 }
 
 CostModel BitSerialCost() {
@@ -223,7 +183,7 @@ CostModel BitSerialCost() {
 // from KL calibration there; with the zeros of ReLU6 left in the histogram they collapsed and
 // the network fell to chance).
 TEST(HaqTest, UniformBitsKeepTheTrainedNetworksAccuracy) {
-  const Trained& t = TrainedNet();
+  const auto& t = TrainedNet();
   HaqProblem problem(ResidualNet(), t.weights, t.config, t.data, SizeCost());
   HaqProblem::Impl& p = problem.impl();
   supernet::Network eight = p.Quantized(p.Uniform(8));
@@ -235,7 +195,7 @@ TEST(HaqTest, UniformBitsKeepTheTrainedNetworksAccuracy) {
 // haq.episode_finetune_batches: that many training batches of data.batch_size, and the brief
 // fine-tuning they drive recovers accuracy that 2-bit weights lost (74.7% -> 91.6% here).
 TEST(HaqTest, EpisodeFineTuningTakesItsBatchesAndRecoversAccuracy) {
-  const Trained& t = TrainedNet();
+  const auto& t = TrainedNet();
   Config config = t.config;
   config.haq.episode_finetune_batches = 6;
   HaqProblem problem(ResidualNet(), t.weights, config, t.data, SizeCost());
@@ -252,15 +212,11 @@ TEST(HaqTest, EpisodeFineTuningTakesItsBatchesAndRecoversAccuracy) {
 }
 
 TEST(HaqTest, EveryEpisodeMeetsTheBudgetAndTheBestIsFineTuned) {
-  const Trained& t = TrainedNet();
+  const auto& t = TrainedNet();
   HaqProblem problem(ResidualNet(), t.weights, t.config, t.data, BitSerialCost());
   EXPECT_EQ(problem.steps(), 12);  // 6 free operators, weight and activation each
   RecordingReporter reporter;
-  CompressionContext context;
-  context.reporter = &reporter;
-  context.show_progress = false;
-  context.artifact_dir = hwnas::testing::MakeTempDir("haq-search");
-  const HaqResult result = RunHaq(problem, context);
+  const HaqResult result = RunHaq(problem, hwnas::testing::QuietContext(reporter, "haq-search"));
   ASSERT_EQ(reporter.episodes.size(), 25u);
   for (const EpisodeRecord& e : reporter.episodes) {
     EXPECT_LE(e.cost, problem.budget() * (1 + 1e-12)) << "episode " << e.episode;

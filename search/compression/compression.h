@@ -1,6 +1,7 @@
 // What the compression strategies (AMC channel pruning, HAQ mixed precision) share: the cost a
 // budget counts, the context a run gets from the CLI, and where an episode's time goes. The
-// CLI builds latency models from devices and tables; strategies only call them.
+// CLI builds latency models from devices and tables; strategies only call them. The episode
+// loop both run is search/compression/episode_loop.h.
 #pragma once
 
 #include <atomic>
@@ -11,6 +12,7 @@
 
 #include "core/netspec.h"
 #include "core/reporter.h"
+#include "search/trainer.h"
 
 namespace hwnas::search {
 
@@ -48,21 +50,25 @@ struct EpisodeTimes {
   double total = 0;
 };
 
-// The static part of an agent's state: every column of `rows` (one row per step) scaled to [0, 1]
-// across the rows, as AMC and HAQ embed layers; a constant column stays as it is.
-std::vector<std::vector<float>> MinMaxScaled(std::vector<std::vector<double>> rows);
+// What a compression search reports of its episodes.
+struct EpisodeSummary {
+  double best_reward = 0;
+  int64_t best_episode = 0;  // the first with the best reward
+  EpisodeTimes times;
+};
 
-// "per episode 1.0s: agent 89ms, budget 0ms, <prepare> 8ms, evaluate 906ms".
-std::string FormatEpisodeTimes(const EpisodeTimes& times, const std::string& prepare);
-// Turns the times summed over `episodes` episodes into averages, `total` from the wall time.
-void AverageEpisodeTimes(EpisodeTimes& times, int64_t episodes, double wall_seconds);
-// The averages as metrics at `step`: episode_seconds, agent_seconds, budget_seconds,
-// <prepare_metric>, evaluate_seconds.
-void ReportEpisodeTimes(Reporter& reporter, int64_t step, const EpisodeTimes& times,
-                        const std::string& prepare_metric);
+// A compressed network as stored: held-out accuracy before fine-tuning, cost, and what
+// fine-tuning gave. PrunedNetwork (AMC) and QuantizedNetwork (HAQ) add their policies.
+struct CompressedNetwork {
+  NetSpec net;
+  double holdout_accuracy = 0;  // whole held-out split, before fine-tuning
+  double cost = 0;
+  double cost_ratio = 0;  // cost / cost of the reference (unpruned, all-8-bit) network
+  TrainResult finetuned;
+};
 
-// How the last step of a compression run (FineTuneAndStore in search/finetune.h) treats the
-// compressed network.
+// How the last step of a compression run (FineTuneAndStore in search/compression/finetune.h)
+// treats the compressed network.
 struct FineTuneRequest {
   std::string dir;           // where the weights go
   std::string weights_kind;  // artifact kind of the weights before fine-tuning

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "core/options.h"
-#include "search/compression.h"
+#include "search/compression/compression.h"
 #include "search/strategy.h"
 
 namespace hwnas::search {

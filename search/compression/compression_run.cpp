@@ -1,4 +1,4 @@
-#include "search/compression_run.h"
+#include "search/compression/compression_run.h"
 
 #include "core/netspec_yaml.h"
 
