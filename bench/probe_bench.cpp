@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <string>
 
-#include "measure/torch_device.h"
 #include "latency/probe.h"
+#include "measure/torch_device.h"
 
 int main(int argc, char** argv) {
   const double seconds = argc > 1 ? std::stod(argv[1]) : 60;
