@@ -7,7 +7,6 @@
 #include <optional>
 
 #include "core/errors.h"
-#include "core/rng.h"
 #include "latency/estimator.h"
 #include "measure/devices.h"
 
@@ -89,20 +88,6 @@ DeviceTable OpenDeviceTable(const results::Store& store, const std::string& devi
   }
   result.stored_entries = result.table.size();
   return result;
-}
-
-std::vector<Arch> RandomArchs(const SearchSpace& space, int64_t count, uint64_t seed,
-                              uint64_t purpose) {
-  Rng rng(DeriveSeed(seed, rng_stream::kMeasureOrder, purpose));
-  std::vector<Arch> archs;
-  for (int64_t i = 0; i < count; ++i) archs.push_back(RandomArch(space, rng));
-  return archs;
-}
-
-std::vector<NetSpec> ToNetSpecs(const SearchSpace& space, const std::vector<Arch>& archs) {
-  std::vector<NetSpec> nets;
-  for (const Arch& arch : archs) nets.push_back(ToNetSpec(space, arch));
-  return nets;
 }
 
 int64_t SaveDeviceTable(results::Store& store, DeviceTable& device_table) {

@@ -10,8 +10,8 @@
 #include "core/search_space.h"
 #include "latency/builder.h"
 #include "latency/device.h"
-#include "measure/torch_device.h"
 #include "latency/table.h"
+#include "measure/torch_device.h"
 #include "results/store.h"
 
 namespace CLI {
@@ -43,12 +43,6 @@ DeviceTable OpenDeviceTable(const results::Store& store, const std::string& devi
 // Returns the table id.
 int64_t SaveDeviceTable(results::Store& store, DeviceTable& device_table);
 
-// `count` random architectures of `space` drawn from their own seed stream per purpose (so
-// calibration and validation never share architectures).
-std::vector<Arch> RandomArchs(const SearchSpace& space, int64_t count, uint64_t seed,
-                              uint64_t purpose);
-std::vector<NetSpec> ToNetSpecs(const SearchSpace& space, const std::vector<Arch>& archs);
-
 // On a measurable device, times `networks` random networks of `space` end to end and stores
 // the table's network scale (LatencyEstimator multiplies layer sums by it) when the table has
 // just been measured or has no scale yet. Does nothing on model devices or with networks = 0.
@@ -63,7 +57,7 @@ DeviceTable CompleteDeviceTable(results::Store& store, const SearchSpace& space,
                                 const Config& config, bool show_progress);
 
 struct GlobalOptions;
-// `latency estimate` and `latency validate` (latency_estimate_cmd.cpp).
+// `latency estimate`, `validate`, `predictor` and `correct` (latency_estimate_cmd.cpp).
 void AddLatencyEstimateCommands(CLI::App& latency, const GlobalOptions& global);
 
 }  // namespace hwnas::cli
