@@ -20,15 +20,13 @@ using latency::DeviceTable;
 using runs::CalibrateIfNeeded;
 using runs::CompleteDeviceTable;
 using runs::OpenDeviceTable;
-using runs::RandomArchs;
 using runs::SaveDeviceTable;
-using runs::ToNetSpecs;
 
 // --threads, --batch, --repeats for the measurable devices.
 void AddMeasureOptions(CLI::App& command, latency::MeasureOptions* options);
 
 struct GlobalOptions;
-// `latency estimate` and `latency validate` (latency_estimate_cmd.cpp).
+// `latency estimate`, `validate`, `predictor` and `correct` (latency_estimate_cmd.cpp).
 void AddLatencyEstimateCommands(CLI::App& latency, const GlobalOptions& global);
 
 }  // namespace hwnas::cli

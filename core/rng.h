@@ -25,6 +25,7 @@ inline constexpr uint64_t kAgent = 8;           // DDPG exploration and replay s
 inline constexpr uint64_t kCalibration = 9;  // AMC: feature-map points sampled for reconstruction
 inline constexpr uint64_t kEvolution = 10;   // evolution: index = generation, then child
 inline constexpr uint64_t kAccuracySample = 11;  // architectures scored to fit a predictor
+inline constexpr uint64_t kPredictorSplit = 12;  // predictor train/test splits, index = repeat
 }  // namespace rng_stream
 
 // The SplitMix64 finaliser: a bijective 64-bit mix with full avalanche.

@@ -382,6 +382,15 @@ Arch RandomArch(const SearchSpace& space, Rng& rng) {
   return arch;
 }
 
+std::vector<Arch> RandomArchs(const SearchSpace& space, int64_t count, uint64_t seed,
+                              uint64_t purpose) {
+  // The measure-order stream, indexed by purpose: where these were first drawn (latency/).
+  Rng rng(DeriveSeed(seed, rng_stream::kMeasureOrder, purpose));
+  std::vector<Arch> archs;
+  for (int64_t i = 0; i < count; ++i) archs.push_back(RandomArch(space, rng));
+  return archs;
+}
+
 Arch UniformArch(const SearchSpace& space, const std::string& op) {
   if (FindOp(space, op) == nullptr) {
     std::vector<std::string> names;
@@ -394,6 +403,12 @@ Arch UniformArch(const SearchSpace& space, const std::string& op) {
 }
 
 // ---- Networks ---------------------------------------------------------------------------------
+
+std::vector<NetSpec> ToNetSpecs(const SearchSpace& space, const std::vector<Arch>& archs) {
+  std::vector<NetSpec> nets;
+  for (const Arch& arch : archs) nets.push_back(ToNetSpec(space, arch));
+  return nets;
+}
 
 NetSpec ToNetSpec(const SearchSpace& space, const Arch& arch) {
   const std::vector<BlockPosition> blocks = Blocks(space);

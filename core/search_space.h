@@ -92,11 +92,16 @@ std::vector<std::string> CandidateNames(const SearchSpace& space, const BlockPos
 Arch ParseArch(const SearchSpace& space, const std::string& text);
 std::string FormatArch(const Arch& arch);
 Arch RandomArch(const SearchSpace& space, Rng& rng);
+// `count` random architectures of `space` drawn from their own seed stream per purpose (so
+// latency calibration and validation never share architectures).
+std::vector<Arch> RandomArchs(const SearchSpace& space, int64_t count, uint64_t seed,
+                              uint64_t purpose);
 Arch UniformArch(const SearchSpace& space, const std::string& op);
 
 // The network of `arch` (checked as ParseArch checks): stem, first, the blocks not skipped,
 // mix, classifier. Passes ValidateNetSpec.
 NetSpec ToNetSpec(const SearchSpace& space, const Arch& arch);
+std::vector<NetSpec> ToNetSpecs(const SearchSpace& space, const std::vector<Arch>& archs);
 // Every distinct layer any Arch of the space can contain (stem, first block, each op at each
 // distinct block shape, mix, classifier), in network order, for building latency tables.
 std::vector<LayerSpec> AllCandidateLayers(const SearchSpace& space);

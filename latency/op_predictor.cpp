@@ -125,8 +125,8 @@ double OpLatencyModel::PredictMs(const std::string& key) const {
   return std::exp(predictor_->Predict(OpKeyFeatures(key)));
 }
 
-predictors::PredictionErrors OpLatencyModel::CrossValidate(const LatencyTable& table,
-                                                           const std::string& kind, int folds) {
+Agreement OpLatencyModel::CrossValidate(const LatencyTable& table, const std::string& kind,
+                                        int folds) {
   const predictors::Examples all = TableExamples(table);
   std::vector<double> predicted(all.size()), measured(all.size());
   for (int f = 0; f < folds; ++f) {
@@ -143,7 +143,7 @@ predictors::PredictionErrors OpLatencyModel::CrossValidate(const LatencyTable& t
       measured[i] = std::exp(all.targets[i]);
     }
   }
-  return predictors::Score(predicted, measured);
+  return CompareToTruth(predicted, measured);
 }
 
 std::vector<std::string> AddPredictedEntries(LatencyTable& table,

@@ -27,8 +27,7 @@ class OpLatencyModel {
 
   // k-fold cross-validation on the table's own entries: each entry predicted by a model that
   // never saw it.
-  static predictors::PredictionErrors CrossValidate(const LatencyTable& table,
-                                                    const std::string& kind, int folds = 5);
+  static Agreement CrossValidate(const LatencyTable& table, const std::string& kind, int folds = 5);
 
  private:
   std::shared_ptr<const predictors::Predictor> predictor_;

@@ -3,7 +3,6 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -131,49 +130,8 @@ std::unique_ptr<Predictor> LoadPredictor(const std::string& path) {
   return PredictorFromJson(text.str(), "'" + path + "'");
 }
 
-double KendallTau(const std::vector<double>& a, const std::vector<double>& b) {
-  // tau-b in O(n^2): the test sets here hold at most a few thousand examples.
-  const size_t n = std::min(a.size(), b.size());
-  double concordant = 0, discordant = 0, ties_a = 0, ties_b = 0;
-  for (size_t i = 0; i < n; ++i)
-    for (size_t j = i + 1; j < n; ++j) {
-      const double da = a[i] - a[j], db = b[i] - b[j];
-      if (da == 0 && db == 0) continue;
-      if (da == 0)
-        ties_a += 1;
-      else if (db == 0)
-        ties_b += 1;
-      else if ((da > 0) == (db > 0))
-        concordant += 1;
-      else
-        discordant += 1;
-    }
-  const double denominator =
-      std::sqrt((concordant + discordant + ties_a) * (concordant + discordant + ties_b));
-  return denominator > 0 ? (concordant - discordant) / denominator : 0;
-}
-
-PredictionErrors Score(const std::vector<double>& predictions, const std::vector<double>& targets) {
-  PredictionErrors e;
-  e.count = std::min(predictions.size(), targets.size());
-  if (e.count == 0) return e;
-  double squared = 0, relative = 0, within = 0;
-  for (size_t i = 0; i < e.count; ++i) {
-    const double error = predictions[i] - targets[i];
-    squared += error * error;
-    const double rel = targets[i] != 0 ? std::abs(error / targets[i]) : std::abs(error);
-    relative += rel;
-    within += rel <= 0.1 + 1e-12 ? 1 : 0;
-  }
-  e.rmse = std::sqrt(squared / e.count);
-  e.mape = relative / e.count;
-  e.within_10 = within / e.count;
-  e.kendall_tau = KendallTau(predictions, targets);
-  return e;
-}
-
-PredictionErrors Evaluate(const Predictor& predictor, const Examples& test) {
-  return Score(predictor.PredictAll(test), test.targets);
+Agreement Evaluate(const Predictor& predictor, const Examples& test) {
+  return CompareToTruth(predictor.PredictAll(test), test.targets);
 }
 
 }  // namespace hwnas::predictors

@@ -1,11 +1,13 @@
 // Learned regressors over named numeric features: the Predictor interface (fit, predict, save,
-// load, report its error), the factory of implementations by name, and the error metrics every
-// predictor is judged by (Kendall tau, share within +-10%, RMSE, MAPE). Torch-free.
+// load, report its error) and the factory of implementations by name. The figures a predictor
+// is judged by (Kendall tau, share within 10%, RMSE, MAPE) are core/metrics.h. Torch-free.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "core/metrics.h"
 
 namespace hwnas::predictors {
 
@@ -17,14 +19,6 @@ struct Examples {
 
   size_t size() const { return rows.size(); }
   void Add(std::vector<double> row, double target);  // throws DataError on a wrong row length
-};
-
-struct PredictionErrors {
-  size_t count = 0;
-  double kendall_tau = 0;  // tau-b between predictions and targets
-  double within_10 = 0;    // share of examples with |prediction - target| <= 10% of target
-  double rmse = 0;
-  double mape = 0;  // mean |prediction - target| / |target|
 };
 
 class Predictor {
@@ -73,8 +67,7 @@ std::unique_ptr<Predictor> LoadPredictor(const std::string& path);
 // From ToJson text; `what` names its origin in errors.
 std::unique_ptr<Predictor> PredictorFromJson(const std::string& text, const std::string& what);
 
-PredictionErrors Score(const std::vector<double>& predictions, const std::vector<double>& targets);
-PredictionErrors Evaluate(const Predictor& predictor, const Examples& test);
-double KendallTau(const std::vector<double>& a, const std::vector<double>& b);
+// The predictor's agreement with the test targets (CompareToTruth: targets must be > 0).
+Agreement Evaluate(const Predictor& predictor, const Examples& test);
 
 }  // namespace hwnas::predictors

@@ -9,6 +9,7 @@
 #include "core/config.h"
 #include "core/dataset.h"
 #include "core/errors.h"
+#include "core/metrics.h"
 #include "core/progress.h"
 #include "core/rng.h"
 #include "search/supernet_weights.h"
@@ -97,7 +98,8 @@ AccuracyModel FitAccuracyModel(const SearchSpace& space, const std::vector<Accur
   }
   model.predictor->Fit(train);
   model.train_count = train.size();
-  if (held.size() > 0) model.test = predictors::Evaluate(*model.predictor, held);
+  if (held.size() > 0)
+    model.test = CompareScaleFree(model.predictor->PredictAll(held), held.targets);
   return model;
 }
 

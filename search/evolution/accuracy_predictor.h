@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/metrics.h"
 #include "core/search_space.h"
 #include "predictors/arch_encoding.h"
 #include "predictors/predictor.h"
@@ -38,7 +39,9 @@ struct AccuracyModel {
   predictors::ArchEncoder encoder;
   std::unique_ptr<predictors::Predictor> predictor;
   size_t train_count = 0;
-  predictors::PredictionErrors test;  // on the held-back samples (count 0 when none)
+  // On the held-back samples: count, RMSE and Kendall tau (CompareScaleFree: an accuracy may be
+  // 0); count 0 when none.
+  Agreement test;
 
   std::vector<double> Predict(const std::vector<Arch>& archs) const;  // thread-safe
 };

@@ -113,7 +113,7 @@ TEST(ArchCsvTest, RidgeOnOneHundredOfaArchitecturesRanksTheRest) {
   for (size_t i = 0; i < all.size(); ++i) (i < 100 ? train : test).Add(all.rows[i], all.targets[i]);
   auto ridge = MakePredictor("ridge");
   ridge->Fit(train);
-  const PredictionErrors e = Evaluate(*ridge, test);
+  const Agreement e = Evaluate(*ridge, test);
   EXPECT_GT(e.kendall_tau, 0.85);
   EXPECT_GT(e.within_10, 0.85);
 }
