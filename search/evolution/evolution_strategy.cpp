@@ -12,7 +12,7 @@
 #include "core/printf.h"
 #include "search/evolution/device_latency.h"
 #include "search/evolution/specialize.h"
-#include "search/proxyless.h"
+#include "search/proxyless/proxyless.h"
 #include "search/strategy.h"
 
 namespace hwnas::search {

@@ -11,8 +11,8 @@
 #include "latency/builder.h"
 #include "latency/estimator.h"
 #include "latency/probe.h"
-#include "search/latency_target.h"
-#include "search/proxyless.h"
+#include "search/proxyless/latency_target.h"
+#include "search/proxyless/proxyless.h"
 #include "search/strategy.h"
 #include "search/trainer.h"
 

@@ -1,4 +1,4 @@
-#include "search/latency_target.h"
+#include "search/proxyless/latency_target.h"
 
 #include <gtest/gtest.h>
 

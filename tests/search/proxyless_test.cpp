@@ -1,7 +1,7 @@
 // ProxylessNAS search on a tiny space and generated 8x8 images with hand-made candidate costs:
 // the loop reports every epoch and derived architecture, a tight latency target pulls the
 // derived network towards cheap candidates, and an impossible target fails before training.
-#include "search/proxyless.h"
+#include "search/proxyless/proxyless.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

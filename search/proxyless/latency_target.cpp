@@ -1,4 +1,4 @@
-#include "search/latency_target.h"
+#include "search/proxyless/latency_target.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 
 #include "core/errors.h"
 #include "latency/estimator.h"
-#include "search/proxyless.h"
+#include "search/proxyless/proxyless.h"
 
 namespace hwnas::search {
 namespace {

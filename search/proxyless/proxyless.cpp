@@ -1,4 +1,4 @@
-#include "search/proxyless.h"
+#include "search/proxyless/proxyless.h"
 
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/optim/adam.h>
