@@ -115,10 +115,10 @@ int64_t SaveDeviceTable(results::Store& store, DeviceTable& device_table) {
   if (table.size() > device_table.stored_entries) {
     const int64_t id = table.info().store_id;
     const results::LatencyTableRecord stored = store.LoadLatencyTable(id);
-    std::vector<results::LatencyEntryRecord> added;
-    for (const auto& entry : latency::ToRecord(table).entries) {
+    std::vector<LatencyEntry> added;
+    for (const auto& [key, entry] : table.entries()) {
       const bool known = std::any_of(stored.entries.begin(), stored.entries.end(),
-                                     [&](const auto& e) { return e.op_key == entry.op_key; });
+                                     [&](const auto& e) { return e.op_key == key; });
       if (!known) added.push_back(entry);
     }
     store.AddLatencyEntries(id, added);
