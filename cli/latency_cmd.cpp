@@ -15,10 +15,10 @@
 #include "latency/builder.h"
 #include "latency/estimator.h"
 #include "latency/haq_table.h"
-#include "measure/devices.h"
 #include "latency/npy.h"
 #include "latency/op_key.h"
 #include "latency/probe.h"
+#include "measure/devices.h"
 
 namespace hwnas::cli {
 namespace {

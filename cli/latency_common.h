@@ -10,8 +10,8 @@
 #include "core/search_space.h"
 #include "latency/builder.h"
 #include "latency/device.h"
-#include "measure/torch_device.h"
 #include "latency/table.h"
+#include "measure/torch_device.h"
 #include "results/store.h"
 
 namespace CLI {
