@@ -2,6 +2,7 @@
 // taken: shows how this machine's speed moves within a process (bench/probe_drift.sh shows it
 // across processes), and the probe's own precision.
 //   build/bench/hwnas_probe_bench [seconds=60] [threads=1]
+// A plain program, not Google Benchmark: a time series of the machine, not a micro-benchmark.
 #include <chrono>
 #include <cstdio>
 #include <string>

@@ -4,6 +4,7 @@
 // puts both side by side.
 //   build/bench/hwnas_supernet_step_bench [threads=2] [steps=20]
 //       [configs/spaces/fmnist-mbconv.yaml]
+// A plain program, not Google Benchmark: the .sh studies parse its output next to PyTorch's.
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/adam.h>
 #include <torch/optim/sgd.h>

@@ -1,6 +1,7 @@
 // Training-step throughput of a NetSpec network on the CPU at batch 128, for 1 and 2 threads,
 // in the default (contiguous NCHW) and channels-last memory formats.
 //   build/bench/hwnas_train_step_bench [configs/nets/fmnist-cnn.yaml] [steps]
+// A plain program, not Google Benchmark: a training loop whose output allocator_study.sh reads.
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/sgd.h>
 #include <torch/types.h>

@@ -73,13 +73,13 @@ std::vector<Timed> FastestOfRounds(size_t items, const BuildOptions& options,
 
 }  // namespace
 
-LatencyStats ScaledStats(LatencyStats stats, double factor) {
-  stats.mean *= factor;
-  stats.median *= factor;
-  stats.std *= factor;
-  stats.p10 *= factor;
-  stats.p90 *= factor;
-  return stats;
+LatencyEntry ScaledEntry(LatencyEntry entry, double factor) {
+  entry.mean *= factor;
+  entry.median *= factor;
+  entry.stddev *= factor;
+  entry.p10 *= factor;
+  entry.p90 *= factor;
+  return entry;
 }
 
 std::optional<Rebase> RebaseNow(Device& device, const LatencyTable& table, int probes) {
@@ -96,8 +96,8 @@ std::optional<Rebase> RebaseNow(Device& device, const LatencyTable& table, int p
 
 LatencyTable RebasedTable(const LatencyTable& table, const Rebase& rebase) {
   LatencyTable rebased(table.info());
-  for (const auto& [key, stats] : table.entries())
-    rebased.Set(key, ScaledStats(stats, rebase.factor()));
+  for (const auto& [key, entry] : table.entries())
+    rebased.Set(key, ScaledEntry(entry, rebase.factor()));
   if (std::optional<ProbeSummary> probe = TableProbe(table)) {
     probe->median_ms = rebase.now_probe_ms;
     SetTableProbe(rebased, *probe);
@@ -131,12 +131,13 @@ BuildReport FillTable(Device& device, const std::vector<LayerSpec>& layers, Late
   if (!reference && fresh && report.probe) SetTableProbe(table, *report.probe);
   if (!reference && fresh) reference = report.probe;
   for (size_t i = 0; i < todo.size(); ++i) {
-    LatencyStats stats = timed[i].stats;
+    const LatencyStats& measured = timed[i].stats;
+    LatencyEntry entry = measured;
     if (reference && timed[i].probe_ms > 0)
-      stats = ScaledStats(stats, reference->median_ms / timed[i].probe_ms);
-    table.Set(todo[i].first, stats);
-    report.max_cv = std::max(report.max_cv, stats.cv());
-    if (stats.unstable) report.unstable_keys.push_back(todo[i].first);
+      entry = ScaledEntry(entry, reference->median_ms / timed[i].probe_ms);
+    table.Set(todo[i].first, entry);
+    report.max_cv = std::max(report.max_cv, entry.cv());
+    if (measured.unstable) report.unstable_keys.push_back(todo[i].first);
   }
   report.measured = static_cast<int64_t>(todo.size());
   report.seconds = SecondsSince(start);

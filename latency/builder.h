@@ -70,7 +70,7 @@ std::optional<Rebase> RebaseNow(Device& device, const LatencyTable& table, int p
 // the table as this machine would measure it at its current speed.
 LatencyTable RebasedTable(const LatencyTable& table, const Rebase& rebase);
 
-// Every entry's numbers times `factor` (a probe ratio).
-LatencyStats ScaledStats(LatencyStats stats, double factor);
+// The entry's numbers times `factor` (a probe ratio).
+LatencyEntry ScaledEntry(LatencyEntry entry, double factor);
 
 }  // namespace hwnas::latency

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "core/latency_entry.h"
 #include "core/netspec.h"
 
 namespace hwnas::latency {
@@ -16,23 +17,16 @@ namespace hwnas::latency {
 enum class DeviceKind { kMeasurable, kTable, kModel };
 const char* DeviceKindName(DeviceKind kind);  // "measurable", "table", "model"
 
-// Statistics of one latency, in milliseconds.
-struct LatencyStats {
-  double mean = 0;
-  double median = 0;
-  double std = 0;
-  double p10 = 0;
-  double p90 = 0;
-  int64_t count = 0;       // timed samples (for model devices: 1)
-  bool unstable = false;   // spread stayed above the limit after the retries
-  bool predicted = false;  // answered by a predictor, not measured
+// One measurement, in milliseconds: the statistics a table keeps (the LatencyEntry part; its
+// op_key stays empty until the measurement joins a table) plus what only a measurement knows,
+// which no table or store keeps.
+struct LatencyStats : LatencyEntry {
+  bool unstable = false;  // spread stayed above the limit after the retries
   // Paired measurements only (Device::MeasurePaired): every sample was followed at once by a
   // sample of the reference probe (latency/probe.h). probe_ms is the median probe sample,
-  // probe_ratio the median of sample / its probe sample; 0 when unpaired. Not stored in tables.
+  // probe_ratio the median of sample / its probe sample; 0 when unpaired.
   double probe_ms = 0;
   double probe_ratio = 0;
-
-  double cv() const { return mean > 0 ? std / mean : 0; }  // coefficient of variation
 };
 
 class Device {

@@ -58,7 +58,7 @@ void SetNetworkScale(LatencyTable& table, double scale, int64_t calibration_netw
   table.mutable_info().properties_json = properties.dump();
 }
 
-double EntryMs(const LatencyStats& stats) {
+double EntryMs(const LatencyEntry& stats) {
   return std::isfinite(stats.median) && stats.median > 0 ? stats.median : stats.mean;
 }
 
@@ -92,7 +92,7 @@ Estimate LatencyEstimator::Run(const NetSpec& net) {
   for (size_t i = 0; i < net.layers.size(); ++i) {
     const bool added = std::find(estimate.added_keys.begin(), estimate.added_keys.end(), keys[i]) !=
                        estimate.added_keys.end();
-    const LatencyStats& stats = table_.At(keys[i]);
+    const LatencyEntry& stats = table_.At(keys[i]);
     const double ms = EntryMs(stats);
     const EntrySource source = stats.predicted ? EntrySource::kPredicted
                                : added         ? added_source

@@ -59,7 +59,7 @@ class LatencyEstimator {
 };
 
 // The latency an entry contributes: its median when known (robust to outliers), else its mean.
-double EntryMs(const LatencyStats& stats);
+double EntryMs(const LatencyEntry& entry);
 
 // The calibrated ratio of end-to-end latency to the sum of layer entries kept in a table's
 // properties ("network_scale", see CalibrateNetworkScale); 1 when the table has none.

@@ -19,7 +19,7 @@ std::vector<double> NetworkFeatures(const NetSpec& net, const LatencyTable& tabl
   double sum = 0, conv = 0, mbconv = 0, logits = 0, mbconvs = 0, skips = 0;
   for (const LayerSpec& layer : net.layers) {
     const std::string key = OpKey(layer);
-    const LatencyStats* stats = table.Find(key);
+    const LatencyEntry* stats = table.Find(key);
     if (stats == nullptr)
       throw DataError("latency table of device '" + table.info().device + "' lacks " + key);
     const double ms = EntryMs(*stats);

@@ -152,7 +152,7 @@ std::vector<std::string> AddPredictedEntries(LatencyTable& table,
   std::vector<std::string> added;
   for (const std::string& key : table.MissingKeys(keys)) {
     if (table.Contains(key)) continue;  // a key listed twice
-    LatencyStats stats;
+    LatencyEntry stats;
     stats.mean = stats.median = stats.p10 = stats.p90 = model.PredictMs(key);
     stats.count = 0;
     stats.predicted = true;

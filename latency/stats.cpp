@@ -28,7 +28,7 @@ LatencyStats SummarizeSamples(std::vector<double> samples_ms) {
   stats.mean = sum / n;
   double squares = 0;
   for (double s : samples_ms) squares += (s - stats.mean) * (s - stats.mean);
-  stats.std = samples_ms.size() > 1 ? std::sqrt(squares / (n - 1)) : 0.0;
+  stats.stddev = samples_ms.size() > 1 ? std::sqrt(squares / (n - 1)) : 0.0;
   stats.median = Percentile(samples_ms, 0.5);
   stats.p10 = Percentile(samples_ms, 0.1);
   stats.p90 = Percentile(samples_ms, 0.9);

@@ -30,7 +30,7 @@ bool IsUnknownOrNonNegative(double value) {
   return std::isnan(value) || (std::isfinite(value) && value >= 0);
 }
 
-std::string CheckedKeyAndStats(const std::string& key, const LatencyStats& stats) {
+std::string CheckedKeyAndStats(const std::string& key, const LatencyEntry& stats) {
   std::string error;
   ParsedKey parsed;
   if (!IsHaqLayerKey(key) && !TryParseOpKey(key, &parsed, &error))
@@ -58,7 +58,7 @@ std::map<std::string, int> TopLevelKeyLines(const std::string& text) {
 }
 
 // Reads one entry's numbers; nullopt (with diagnostics recorded) when any is missing or invalid.
-std::optional<LatencyStats> ReadEntryStats(const yaml::Mapping& entry) {
+std::optional<LatencyEntry> ReadEntryStats(const yaml::Mapping& entry) {
   using yaml::IntRange;
   using yaml::RealRange;
   entry.Require("count", "an integer >= 1");
@@ -74,11 +74,11 @@ std::optional<LatencyStats> ReadEntryStats(const yaml::Mapping& entry) {
   const auto var = entry.Real("var", RealRange::AtLeast(0));
   const auto stdev = entry.Real("std", RealRange::AtLeast(0));
   if (!count || !mean || has_var == has_std || (!var && !stdev)) return std::nullopt;
-  LatencyStats stats;
+  LatencyEntry stats;
   stats.count = *count;
   stats.mean = *mean;
   stats.median = *mean;
-  stats.std = var ? std::sqrt(*var) : *stdev;
+  stats.stddev = var ? std::sqrt(*var) : *stdev;
   stats.p10 = stats.p90 = std::numeric_limits<double>::quiet_NaN();
   return stats;
 }
@@ -104,7 +104,7 @@ void ReadEntry(const yaml::Mapping& root, const std::string& key, ImportState& s
     }
   }
   const yaml::Mapping entry = root.Section(key);
-  std::optional<LatencyStats> stats = ReadEntryStats(entry);
+  std::optional<LatencyEntry> stats = ReadEntryStats(entry);
   if (key_ok && stats) state.table->Insert(key, *stats);
 }
 
@@ -147,10 +147,10 @@ std::string ReadWholeFile(const std::string& path) {
 
 // ---- Export -------------------------------------------------------------------------------------
 
-std::string ExportProblem(const LatencyStats& s) {
+std::string ExportProblem(const LatencyEntry& s) {
   if (s.count < 1) return "count " + std::to_string(s.count) + " (the format needs >= 1)";
   if (!std::isfinite(s.mean) || s.mean < 0) return "mean " + FormatNumber(s.mean);
-  if (!std::isfinite(s.std) || s.std < 0) return "std " + FormatNumber(s.std);
+  if (!std::isfinite(s.stddev) || s.stddev < 0) return "std " + FormatNumber(s.stddev);
   return "";
 }
 
@@ -159,13 +159,13 @@ std::string ExportProblem(const LatencyStats& s) {
 // ---- LatencyTable
 // ---------------------------------------------------------------------------------
 
-const LatencyStats* LatencyTable::Find(const std::string& key) const {
+const LatencyEntry* LatencyTable::Find(const std::string& key) const {
   auto it = entries_.find(key);
   return it == entries_.end() ? nullptr : &it->second;
 }
 
-const LatencyStats& LatencyTable::At(const std::string& key) const {
-  const LatencyStats* stats = Find(key);
+const LatencyEntry& LatencyTable::At(const std::string& key) const {
+  const LatencyEntry* stats = Find(key);
   if (stats == nullptr) {
     throw DataError("latency table of device '" + info_.device + "' (space '" + info_.space +
                     "') has no entry for '" + key + "'");
@@ -173,15 +173,17 @@ const LatencyStats& LatencyTable::At(const std::string& key) const {
   return *stats;
 }
 
-void LatencyTable::Insert(const std::string& key, const LatencyStats& stats) {
+void LatencyTable::Insert(const std::string& key, const LatencyEntry& entry) {
   if (Contains(key)) throw DataError("duplicate latency table key '" + key + "'");
-  Set(key, stats);
+  Set(key, entry);
 }
 
-void LatencyTable::Set(const std::string& key, const LatencyStats& stats) {
-  const std::string error = CheckedKeyAndStats(key, stats);
+void LatencyTable::Set(const std::string& key, const LatencyEntry& entry) {
+  const std::string error = CheckedKeyAndStats(key, entry);
   if (!error.empty()) throw DataError(error);
-  entries_[key] = stats;
+  LatencyEntry& stored = entries_[key] = entry;
+  stored.op_key = key;
+  stored.unit = info_.unit;
 }
 
 std::vector<std::string> LatencyTable::Keys() const {
@@ -200,12 +202,12 @@ std::vector<std::string> LatencyTable::MissingKeys(const std::vector<std::string
   return missing;
 }
 
-std::string ValidateStats(const LatencyStats& s) {
+std::string ValidateStats(const LatencyEntry& s) {
   if (!std::isfinite(s.mean) || s.mean < 0) {
     return "mean " + FormatNumber(s.mean) + " is not a finite number >= 0";
   }
-  if (!std::isfinite(s.std) || s.std < 0) {
-    return "std " + FormatNumber(s.std) + " is not a finite number >= 0";
+  if (!std::isfinite(s.stddev) || s.stddev < 0) {
+    return "std " + FormatNumber(s.stddev) + " is not a finite number >= 0";
   }
   if (!IsUnknownOrNonNegative(s.median) || !IsUnknownOrNonNegative(s.p10) ||
       !IsUnknownOrNonNegative(s.p90)) {
@@ -228,10 +230,7 @@ results::LatencyTableRecord ToRecord(const LatencyTable& table) {
   record.properties_json = info.properties_json;
   record.entry_count = static_cast<int64_t>(table.size());
   record.entries.reserve(table.size());
-  for (const auto& [key, s] : table.entries()) {
-    record.entries.push_back(
-        {key, s.mean, s.median, s.std, s.p10, s.p90, s.count, info.unit, s.predicted});
-  }
+  for (const auto& [key, entry] : table.entries()) record.entries.push_back(entry);
   return record;
 }
 
@@ -253,15 +252,7 @@ LatencyTable FromRecord(const results::LatencyTableRecord& record) {
       throw DataError("latency entry '" + e.op_key + "' is in '" + e.unit + "', the table in '" +
                       info.unit + "'");
     }
-    LatencyStats stats;
-    stats.mean = e.mean;
-    stats.median = e.median;
-    stats.std = e.stddev;
-    stats.p10 = e.p10;
-    stats.p90 = e.p90;
-    stats.count = e.count;
-    stats.predicted = e.predicted;
-    table.Insert(e.op_key, stats);
+    table.Insert(e.op_key, e);
   }
   return table;
 }
@@ -311,7 +302,8 @@ std::string ProxylessYamlText(const LatencyTable& table) {
       throw DataError("cannot export latency entry '" + key + "': " + problem);
     }
     text += key + ":\n  count: " + std::to_string(stats.count) +
-            "\n  mean: " + FormatNumber(stats.mean) + "\n  std: " + FormatNumber(stats.std) + "\n";
+            "\n  mean: " + FormatNumber(stats.mean) + "\n  std: " + FormatNumber(stats.stddev) +
+            "\n";
   }
   return text;
 }

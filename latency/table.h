@@ -1,6 +1,7 @@
-// LatencyTable: op key -> latency statistics for one device under one fingerprint, plus where
-// the numbers came from; conversion to and from the store's records; and the ProxylessNAS/OFA
-// YAML file format the published tables use (import validates everything, export is atomic).
+// LatencyTable: op key -> latency entry (core/latency_entry.h) for one device under one
+// fingerprint, plus where the numbers came from; conversion to and from the store's records; and
+// the ProxylessNAS/OFA YAML file format the published tables use (import validates everything,
+// export is atomic).
 #pragma once
 
 #include <cstdint>
@@ -39,33 +40,36 @@ class LatencyTable {
   bool empty() const { return entries_.empty(); }
   bool Contains(const std::string& key) const { return entries_.count(key) > 0; }
   // nullptr when absent.
-  const LatencyStats* Find(const std::string& key) const;
+  const LatencyEntry* Find(const std::string& key) const;
   // Throws DataError naming the key and the table when absent.
-  const LatencyStats& At(const std::string& key) const;
+  const LatencyEntry& At(const std::string& key) const;
 
-  // Adds an entry; throws DataError naming the key when it is already present, malformed
-  // (ParseOpKey) or its numbers are invalid (see ValidateStats).
-  void Insert(const std::string& key, const LatencyStats& stats);
+  // Adds an entry under `key` in the table's unit (whatever the entry's own op_key and unit;
+  // a measurement's other fields are dropped). Throws DataError naming the key when it is
+  // already present, malformed (ParseOpKey) or its numbers are invalid (see ValidateStats).
+  void Insert(const std::string& key, const LatencyEntry& entry);
   // Adds or replaces an entry (same checks, except duplicates).
-  void Set(const std::string& key, const LatencyStats& stats);
+  void Set(const std::string& key, const LatencyEntry& entry);
 
   std::vector<std::string> Keys() const;  // byte-wise sorted
   // The keys of `keys` that the table lacks, in first-seen order, each once.
   std::vector<std::string> MissingKeys(const std::vector<std::string>& keys) const;
-  const std::map<std::string, LatencyStats>& entries() const { return entries_; }
+  // Every entry carries its key and the table's unit.
+  const std::map<std::string, LatencyEntry>& entries() const { return entries_; }
 
  private:
   TableInfo info_;
-  std::map<std::string, LatencyStats> entries_;
+  std::map<std::string, LatencyEntry> entries_;
 };
 
 // Entry numbers a table accepts: mean and std finite and >= 0, count >= 0; median, p10, p90
 // finite and >= 0, or NaN for "not known" (imported files give only mean and spread).
 // Returns what is wrong, or "" when valid.
-std::string ValidateStats(const LatencyStats& stats);
+std::string ValidateStats(const LatencyEntry& entry);
 
-// Conversions to and from the store's plain records (results/latency_records.h). FromRecord
-// validates every key and entry like Insert (DataError naming the key).
+// Conversions to and from the store's plain records (results/latency_records.h), whose entries
+// are the table's own. FromRecord validates every key and entry like Insert (DataError naming the
+// key).
 results::LatencyTableRecord ToRecord(const LatencyTable& table);
 LatencyTable FromRecord(const results::LatencyTableRecord& record);
 

@@ -26,11 +26,11 @@ int64_t UpsertDevice(Database& db, const DeviceRecord& device) {
   return select.Int(0);
 }
 
-void WriteEntries(Database& db, int64_t table_id, const std::vector<LatencyEntryRecord>& entries) {
+void WriteEntries(Database& db, int64_t table_id, const std::vector<LatencyEntry>& entries) {
   Statement insert(db,
                    "INSERT OR REPLACE INTO latency_entries (table_id, op_key, mean, median, std, "
                    "p10, p90, count, unit, predicted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  for (const LatencyEntryRecord& e : entries) {
+  for (const LatencyEntry& e : entries) {
     if (e.op_key.empty()) {
       throw DataError("latency table entry without an op key (nothing was saved)");
     }
@@ -90,7 +90,7 @@ int64_t Store::SaveLatencyTable(const LatencyTableRecord& table) {
   return table_id;
 }
 
-void Store::AddLatencyEntries(int64_t table_id, const std::vector<LatencyEntryRecord>& entries) {
+void Store::AddLatencyEntries(int64_t table_id, const std::vector<LatencyEntry>& entries) {
   Transaction transaction(*db_);
   RequireTable(*db_, table_id);
   WriteEntries(*db_, table_id, entries);

@@ -78,7 +78,7 @@ class Store {
   // Upserts the device and writes the table with all its entries in one transaction.
   int64_t SaveLatencyTable(const LatencyTableRecord& table);
   // Adds or replaces entries of an existing table in one transaction.
-  void AddLatencyEntries(int64_t table_id, const std::vector<LatencyEntryRecord>& entries);
+  void AddLatencyEntries(int64_t table_id, const std::vector<LatencyEntry>& entries);
   LatencyTableRecord LoadLatencyTable(int64_t table_id) const;
   // The newest table for (device name, fingerprint, space), if any.
   std::optional<int64_t> FindLatencyTable(const std::string& device, const std::string& fingerprint,

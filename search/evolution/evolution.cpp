@@ -36,10 +36,10 @@ Arch Crossover(const Arch& x, const Arch& y, Rng& rng) {
 
 // One individual, drawn until it meets the target; each has its own seed, so the population is
 // the same whatever the number of threads.
-Candidate Feasible(const EvolutionProblem& p, const EvolutionSettings& s,
-                   const std::function<Arch(Rng&)>& draw, uint64_t seed, int64_t* draws) {
+Candidate Feasible(const EvolutionProblem& p, const std::function<Arch(Rng&)>& draw, uint64_t seed,
+                   int64_t* draws) {
   Rng rng(seed);
-  for (int64_t k = 1; k <= s.max_draws; ++k) {
+  for (int64_t k = 1; k <= p.max_draws; ++k) {
     Candidate c{draw(rng), 0, 0};
     c.latency_ms = p.latency_ms(c.arch);
     if (c.latency_ms <= p.target_ms) {
@@ -48,21 +48,21 @@ Candidate Feasible(const EvolutionProblem& p, const EvolutionSettings& s,
     }
   }
   throw DataError("no architecture at or under the latency target " +
-                  FormatSignificant(p.target_ms) + " ms in " + std::to_string(s.max_draws) +
+                  FormatSignificant(p.target_ms) + " ms in " + std::to_string(p.max_draws) +
                   " draws (the target is too low for the space)");
 }
 
 // Individuals [from, to) of a generation, each drawn by `make(index, rng)`.
-std::vector<Candidate> Draw(const EvolutionProblem& p, const EvolutionSettings& s, size_t count,
+std::vector<Candidate> Draw(const EvolutionProblem& p, bool parallel, size_t count,
                             uint64_t generation_seed, const std::function<Arch(size_t, Rng&)>& make,
                             int64_t* evaluated) {
   std::vector<Candidate> out(count);
   std::vector<int64_t> draws(count, 0);
   auto body = [&](size_t i) {
     out[i] = Feasible(
-        p, s, [&](Rng& rng) { return make(i, rng); }, DeriveSeed(generation_seed, 0, i), &draws[i]);
+        p, [&](Rng& rng) { return make(i, rng); }, DeriveSeed(generation_seed, 0, i), &draws[i]);
   };
-  if (s.parallel)
+  if (parallel)
     tbb::parallel_for(size_t{0}, count, body);
   else
     for (size_t i = 0; i < count; ++i) body(i);
@@ -70,7 +70,7 @@ std::vector<Candidate> Draw(const EvolutionProblem& p, const EvolutionSettings& 
   return out;
 }
 
-void Score(const EvolutionProblem& p, const EvolutionSettings& s, std::vector<Candidate>& pop) {
+void Score(const EvolutionProblem& p, bool parallel, std::vector<Candidate>& pop) {
   std::vector<Arch> archs;
   for (const Candidate& c : pop) archs.push_back(c.arch);
   std::vector<double> accuracy(pop.size());
@@ -82,7 +82,7 @@ void Score(const EvolutionProblem& p, const EvolutionSettings& s, std::vector<Ca
     std::copy(scores.begin(), scores.end(), accuracy.begin() + from);
   };
   const size_t chunks = (pop.size() + chunk - 1) / chunk;
-  if (s.parallel)
+  if (parallel)
     tbb::parallel_for(size_t{0}, chunks, [&](size_t k) { body(k * chunk); });
   else
     for (size_t k = 0; k < chunks; ++k) body(k * chunk);
@@ -97,27 +97,28 @@ void Score(const EvolutionProblem& p, const EvolutionSettings& s, std::vector<Ca
 
 }  // namespace
 
-EvolutionResult Evolve(const EvolutionProblem& p, const EvolutionSettings& s) {
+EvolutionResult Evolve(const EvolutionProblem& p, const EvolutionOptions& o, uint64_t seed,
+                       bool parallel) {
   const auto start = std::chrono::steady_clock::now();
   EvolutionResult result;
-  const size_t size = static_cast<size_t>(s.population);
-  const size_t parents = std::max<size_t>(1, static_cast<size_t>(s.parent_ratio * size));
-  const size_t mutants = static_cast<size_t>(s.mutation_ratio * (size - parents));
+  const size_t size = static_cast<size_t>(o.population);
+  const size_t parents = std::max<size_t>(1, static_cast<size_t>(o.parent_ratio * size));
+  const size_t mutants = static_cast<size_t>(o.mutation_ratio * (size - parents));
   std::vector<Candidate> pop = Draw(
-      p, s, size, DeriveSeed(s.seed, rng_stream::kEvolution, 0),
+      p, parallel, size, DeriveSeed(seed, rng_stream::kEvolution, 0),
       [&](size_t, Rng& rng) { return RandomChoice(p, rng); }, &result.evaluated);
-  Score(p, s, pop);
-  for (int64_t g = 1; g <= s.generations; ++g) {
+  Score(p, parallel, pop);
+  for (int64_t g = 1; g <= o.generations; ++g) {
     pop.resize(parents);
     const std::vector<Candidate> kept = pop;
     auto child = [&](size_t i, Rng& rng) {
-      if (i < mutants) return Mutant(p, kept[rng.UniformInt(parents)].arch, s.mutate_prob, rng);
+      if (i < mutants) return Mutant(p, kept[rng.UniformInt(parents)].arch, o.mutate_prob, rng);
       return Crossover(kept[rng.UniformInt(parents)].arch, kept[rng.UniformInt(parents)].arch, rng);
     };
     std::vector<Candidate> children =
-        Draw(p, s, size - parents, DeriveSeed(s.seed, rng_stream::kEvolution, g), child,
+        Draw(p, parallel, size - parents, DeriveSeed(seed, rng_stream::kEvolution, g), child,
              &result.evaluated);
-    Score(p, s, children);
+    Score(p, parallel, children);
     pop.insert(pop.end(), children.begin(), children.end());
     std::stable_sort(pop.begin(), pop.end(), [](const Candidate& a, const Candidate& b) {
       return a.accuracy > b.accuracy;

@@ -9,20 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "core/options.h"
 #include "core/search_space.h"
 
 namespace hwnas::search {
-
-struct EvolutionSettings {
-  int64_t population = 100;
-  int64_t generations = 50;
-  double parent_ratio = 0.25;
-  double mutation_ratio = 0.5;
-  double mutate_prob = 0.1;
-  uint64_t seed = 1;
-  bool parallel = true;       // children and scores through TBB (results do not change)
-  int64_t max_draws = 10000;  // rejected draws per individual before giving up
-};
 
 struct Candidate {
   Arch arch;
@@ -44,8 +34,13 @@ struct EvolutionProblem {
   std::function<double(const Arch&)> latency_ms;
   std::function<std::vector<double>(const std::vector<Arch>&)> accuracy;
   double target_ms = 0;
+  int64_t max_draws = 10000;  // rejected draws per individual before giving up
 };
 
-EvolutionResult Evolve(const EvolutionProblem& problem, const EvolutionSettings& settings);
+// The search's knobs are the config's own (population, generations, parent_ratio,
+// mutation_ratio, mutate_prob of `evolution:`; the other fields are not read). `parallel`: children
+// and scores through TBB (the result does not change).
+EvolutionResult Evolve(const EvolutionProblem& problem, const EvolutionOptions& options,
+                       uint64_t seed, bool parallel = true);
 
 }  // namespace hwnas::search

@@ -35,19 +35,6 @@ ArchitectureRecord RecordOf(const NetSpec& net, const std::string& role, const s
 
 }  // namespace
 
-EvolutionSettings EvolutionSettingsOf(const Config& config) {
-  const EvolutionOptions& e = config.evolution;
-  EvolutionSettings s;
-  s.population = e.population;
-  s.generations = e.generations;
-  s.parent_ratio = e.parent_ratio;
-  s.mutation_ratio = e.mutation_ratio;
-  s.mutate_prob = e.mutate_prob;
-  s.seed = config.seed;
-  s.parallel = config.threads > 1;
-  return s;
-}
-
 Specializer::Specializer(const SearchSpace& space, const Config& config, const DataSplits& data,
                          std::string checkpoint)
     : space_(space), config_(config), data_(data), checkpoint_(std::move(checkpoint)) {}
@@ -97,7 +84,8 @@ SpecializedNetwork Specializer::Specialize(const LatencyTarget& target, Reporter
   // how many.
   tbb::task_arena arena(static_cast<int>(std::max<int64_t>(1, config_.threads)));
   EvolutionResult found;
-  arena.execute([&] { found = Evolve(problem, EvolutionSettingsOf(config_)); });
+  arena.execute(
+      [&] { found = Evolve(problem, config_.evolution, config_.seed, config_.threads > 1); });
 
   SpecializedNetwork out;
   out.arch = found.best.arch;

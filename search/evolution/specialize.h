@@ -67,8 +67,5 @@ class Specializer {
   std::optional<AccuracyModel> model_;
 };
 
-// The settings of config.evolution (seed and threads from the config).
-EvolutionSettings EvolutionSettingsOf(const Config& config);
-
 }  // namespace search
 }  // namespace hwnas

@@ -120,7 +120,7 @@ TEST(RooflineDeviceTest, MeasureReportsTheCostAsExactStatistics) {
   EXPECT_DOUBLE_EQ(stats.median, stats.mean);
   EXPECT_DOUBLE_EQ(stats.p10, stats.mean);
   EXPECT_DOUBLE_EQ(stats.p90, stats.mean);
-  EXPECT_EQ(stats.std, 0);
+  EXPECT_EQ(stats.stddev, 0);
   EXPECT_EQ(stats.count, 1);
   const NetSpec net = NetSpecFromYamlString(
       "input: {channels: 3, size: 16}\nclasses: 10\nlayers:\n"

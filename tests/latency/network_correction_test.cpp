@@ -36,7 +36,7 @@ Fixture MakeFixture() {
       l.skip = true;
       l.input_size = 14;
       net.layers.push_back(l);
-      LatencyStats s;
+      LatencyEntry s;
       s.mean = s.median = 0.01 * static_cast<double>(l.mid_channels) * l.kernel / 3.0;
       f.table.Set(OpKey(l), s);
       sum += s.median;

@@ -46,7 +46,7 @@ LatencyTable SyntheticTable() {
                                 "x" + std::to_string(c) + "-expand:6-kernel:" + std::to_string(k) +
                                 "-stride:1-idskip:1";
         const double macs = size * size * (2.0 * c * 6 * c + 6 * c * k * k);
-        LatencyStats s;
+        LatencyEntry s;
         s.mean = s.median = 0.05 + macs / 1e7;
         table.Set(key, s);
       }
@@ -90,7 +90,7 @@ TEST(OpLatencyModelTest, TooSmallATableIsAnError) {
   TableInfo info;
   info.device = "phone";
   LatencyTable table(info);
-  LatencyStats s;
+  LatencyEntry s;
   s.mean = s.median = 1;
   table.Set("Conv-input:28x28x1-output:28x28x16", s);
   try {

@@ -16,7 +16,7 @@ TEST(SummarizeSamplesTest, HandComputedSummary) {
   EXPECT_EQ(s.count, 5);
   EXPECT_DOUBLE_EQ(s.mean, 4);
   EXPECT_DOUBLE_EQ(s.median, 3);
-  EXPECT_DOUBLE_EQ(s.std, std::sqrt(12.5));
+  EXPECT_DOUBLE_EQ(s.stddev, std::sqrt(12.5));
   EXPECT_DOUBLE_EQ(s.p10, 1.4);
   EXPECT_DOUBLE_EQ(s.p90, 7.6);
   EXPECT_FALSE(s.unstable);
@@ -37,7 +37,7 @@ TEST(SummarizeSamplesTest, OneSampleHasNoSpread) {
   EXPECT_EQ(s.median, 0.25);
   EXPECT_EQ(s.p10, 0.25);
   EXPECT_EQ(s.p90, 0.25);
-  EXPECT_EQ(s.std, 0);
+  EXPECT_EQ(s.stddev, 0);
 }
 
 TEST(SummarizeSamplesTest, EmptyOrNonFiniteSamplesAreErrors) {

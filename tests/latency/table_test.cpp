@@ -26,10 +26,10 @@ TableInfo Info() {
   return info;
 }
 
-LatencyStats Stats(double mean, double std, int64_t count) {
-  LatencyStats s;
+LatencyEntry Stats(double mean, double std, int64_t count) {
+  LatencyEntry s;
   s.mean = s.median = s.p10 = s.p90 = mean;
-  s.std = std;
+  s.stddev = std;
   s.count = count;
   return s;
 }
@@ -70,7 +70,7 @@ TEST(LatencyTableTest, InsertFindAndMissingKeys) {
 TEST(LatencyTableTest, DuplicateMalformedAndInvalidEntriesAreErrors) {
   LatencyTable table(Info());
   table.Insert(kConvKey, Stats(4, 0.5, 10));
-  auto error_of = [&table](const std::string& key, const LatencyStats& stats) -> std::string {
+  auto error_of = [&table](const std::string& key, const LatencyEntry& stats) -> std::string {
     try {
       table.Insert(key, stats);
     } catch (const DataError& e) {
@@ -101,13 +101,32 @@ TEST(LatencyTableTest, AtNamesTheMissingKeyAndTheTable) {
   }
 }
 
+// A table's entries are the stored type: they carry their key and the table's unit, and a
+// measurement put into a table keeps only what is stored.
+TEST(LatencyTableTest, EntriesCarryTheirKeyAndTheTablesUnit) {
+  TableInfo info = Info();
+  info.unit = "cycles";
+  LatencyTable table(info);
+  LatencyStats measured;
+  measured.mean = measured.median = measured.p10 = measured.p90 = 3;
+  measured.count = 5;
+  measured.unstable = true;
+  measured.probe_ms = 0.4;
+  table.Insert(kConvKey, measured);
+  const LatencyEntry& entry = table.At(kConvKey);
+  EXPECT_EQ(entry.op_key, kConvKey);
+  EXPECT_EQ(entry.unit, "cycles");
+  EXPECT_EQ(entry.count, 5);
+  EXPECT_EQ(ToRecord(table).entries[0].op_key, kConvKey);
+}
+
 TEST(LatencyTableTest, StoreRecordsRoundTrip) {
   TableInfo info = Info();
   info.source = results::LatencySource::kMeasured;
   info.device_kind = "measurable";
   info.properties_json = R"({"warmup": 10})";
   LatencyTable table(info);
-  LatencyStats predicted = Stats(2, 0, 0);
+  LatencyEntry predicted = Stats(2, 0, 0);
   predicted.predicted = true;
   table.Insert(kConvKey, Stats(4, 0.5, 10));
   table.Insert(kBlockKey, predicted);
@@ -134,7 +153,7 @@ TEST(LatencyTableTest, StoreRecordsRoundTrip) {
   EXPECT_EQ(back.info().fingerprint, info.fingerprint);
   EXPECT_EQ(back.info().source, results::LatencySource::kMeasured);
   EXPECT_EQ(back.Keys(), table.Keys());
-  EXPECT_DOUBLE_EQ(back.At(kConvKey).std, 0.5);
+  EXPECT_DOUBLE_EQ(back.At(kConvKey).stddev, 0.5);
   EXPECT_EQ(back.At(kConvKey).count, 10);
   EXPECT_TRUE(back.At(kBlockKey).predicted);
 }
@@ -164,17 +183,17 @@ TEST(ProxylessYamlTest, ImportsTheProxylessNasPixel1Table) {
   EXPECT_EQ(table.size(), 72u);
   EXPECT_EQ(table.info().device, "pixel1");
   EXPECT_EQ(table.info().source, results::LatencySource::kImported);
-  const LatencyStats& conv = table.At(kConvKey);
+  const LatencyEntry& conv = table.At(kConvKey);
   EXPECT_EQ(conv.count, 982);
   EXPECT_DOUBLE_EQ(conv.mean, 4.083755600814664);
   EXPECT_DOUBLE_EQ(conv.median, 4.083755600814664);
-  EXPECT_DOUBLE_EQ(conv.std, std::sqrt(0.2502372872758427));
+  EXPECT_DOUBLE_EQ(conv.stddev, std::sqrt(0.2502372872758427));
   EXPECT_TRUE(std::isnan(conv.p10));
   EXPECT_TRUE(std::isnan(conv.p90));
-  const LatencyStats& block = table.At(kBlockKey);
+  const LatencyEntry& block = table.At(kBlockKey);
   EXPECT_EQ(block.count, 164);
   EXPECT_DOUBLE_EQ(block.mean, 6.240567073170731);
-  EXPECT_DOUBLE_EQ(block.std, std::sqrt(0.07330791484716055));
+  EXPECT_DOUBLE_EQ(block.stddev, std::sqrt(0.07330791484716055));
   EXPECT_DOUBLE_EQ(table.At("Logits-input:7x7x1280-output:1000").mean, 0.3096415478615071);
 }
 
@@ -193,16 +212,16 @@ TEST(ProxylessYamlTest, ImportsTheFiveOfaNote10Tables) {
   }
   const LatencyTable table =
       ImportProxylessYaml(testing::SharedData("luts/ofa-note10-224.yaml"), Info());
-  const LatencyStats& stem = table.At("Conv-input:224x224x3-output:112x112x24");
+  const LatencyEntry& stem = table.At("Conv-input:224x224x3-output:112x112x24");
   EXPECT_EQ(stem.count, 500);
   EXPECT_DOUBLE_EQ(stem.mean, 0.994418);
-  EXPECT_DOUBLE_EQ(stem.std, 0.01726798413249215);
-  const LatencyStats& block = table.At(
+  EXPECT_DOUBLE_EQ(stem.stddev, 0.01726798413249215);
+  const LatencyEntry& block = table.At(
       "expanded_conv-input:112x112x24-output:56x56x32-expand:144-kernel:3-stride:2-idskip:0-se:0-"
       "hs:0");
   EXPECT_EQ(block.count, 54);
   EXPECT_DOUBLE_EQ(block.mean, 4.812240740740741);
-  EXPECT_DOUBLE_EQ(block.std, 0.08956353738593026);
+  EXPECT_DOUBLE_EQ(block.stddev, 0.08956353738593026);
 }
 
 TEST(ProxylessYamlTest, ExportedTablesImportIdentically) {
@@ -216,10 +235,10 @@ TEST(ProxylessYamlTest, ExportedTablesImportIdentically) {
     const LatencyTable back = ImportProxylessYaml(out, Info());
     ASSERT_EQ(back.Keys(), table.Keys()) << file;
     for (const auto& [key, stats] : table.entries()) {
-      const LatencyStats& again = back.At(key);
+      const LatencyEntry& again = back.At(key);
       EXPECT_EQ(again.count, stats.count) << key;
       EXPECT_EQ(again.mean, stats.mean) << key;  // exact, not approximately
-      EXPECT_EQ(again.std, stats.std) << key;
+      EXPECT_EQ(again.stddev, stats.stddev) << key;
     }
     EXPECT_EQ(testing::ReadFile(out), ProxylessYamlText(back)) << file;
   }
@@ -237,7 +256,7 @@ TEST(ProxylessYamlTest, ExportWritesSortedCountMeanStd) {
             "Logits-input:7x7x1280-output:1000:\n  count: 982\n  mean: 0.3\n  std: 1e-05\n" +
                 std::string(kBlockKey) + ":\n  count: 164\n  mean: 6.25\n  std: 0.125\n");
   const LatencyTable back = ParseProxylessYaml(ProxylessYamlText(table), "t.yaml", Info());
-  EXPECT_EQ(back.At("Logits-input:7x7x1280-output:1000").std, 1e-05);
+  EXPECT_EQ(back.At("Logits-input:7x7x1280-output:1000").stddev, 1e-05);
 }
 
 TEST(ProxylessYamlTest, ExportedFingerprintIsReadBack) {

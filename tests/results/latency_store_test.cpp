@@ -35,7 +35,7 @@ TEST(LatencyStoreTest, SavesAndLoadsATable) {
   EXPECT_GT(loaded.created_at, 0);
   EXPECT_EQ(loaded.entry_count, 3);
   ASSERT_EQ(loaded.entries.size(), 3u);
-  const LatencyEntryRecord& e = loaded.entries[1];
+  const LatencyEntry& e = loaded.entries[1];
   EXPECT_EQ(e.op_key, "expanded_conv-input:28x28x16-kernel:1");
   EXPECT_EQ(e.mean, 2.0);
   EXPECT_EQ(e.median, 1.9);
@@ -68,8 +68,8 @@ TEST(LatencyStoreTest, FindsListsExtendsAndDeletes) {
   EXPECT_TRUE(tables[1].entries.empty());
   EXPECT_EQ(tables[2].source, LatencySource::kImported);
 
-  LatencyEntryRecord added{"new-key", 5, 5, 0, 5, 5, 10};
-  LatencyEntryRecord replaced = store->LoadLatencyTable(new_table).entries[0];
+  LatencyEntry added{"new-key", 5, 5, 0, 5, 5, 10};
+  LatencyEntry replaced = store->LoadLatencyTable(new_table).entries[0];
   replaced.mean = 42;
   store->AddLatencyEntries(new_table, {added, replaced});
   LatencyTableRecord extended = store->LoadLatencyTable(new_table);

@@ -51,10 +51,10 @@ double BestByEnumeration(const EvolutionProblem& p) {
 TEST(EvolutionTest, FindsTheBestArchitectureUnderTheTarget) {
   for (double target : {8.0, 11.0, 14.0}) {
     const EvolutionProblem p = ToyProblem(target);
-    EvolutionSettings s;
+    EvolutionOptions s;
     s.population = 40;
     s.generations = 30;
-    const EvolutionResult r = Evolve(p, s);
+    const EvolutionResult r = Evolve(p, s, 1);
     EXPECT_LE(r.best.latency_ms, target);
     EXPECT_DOUBLE_EQ(r.best.accuracy, BestByEnumeration(p)) << "target " << target;
     EXPECT_DOUBLE_EQ(r.best.latency_ms, p.latency_ms(r.best.arch));
@@ -64,22 +64,20 @@ TEST(EvolutionTest, FindsTheBestArchitectureUnderTheTarget) {
 
 TEST(EvolutionTest, TheSameResultWithAndWithoutThreads) {
   const EvolutionProblem p = ToyProblem(10);
-  EvolutionSettings s;
+  EvolutionOptions s;
   s.population = 30;
   s.generations = 10;
-  s.parallel = false;
-  const EvolutionResult serial = Evolve(p, s);
-  s.parallel = true;
-  const EvolutionResult parallel = Evolve(p, s);
+  const EvolutionResult serial = Evolve(p, s, 1, /*parallel=*/false);
+  const EvolutionResult parallel = Evolve(p, s, 1, /*parallel=*/true);
   EXPECT_EQ(serial.best.arch, parallel.best.arch);
   EXPECT_EQ(serial.evaluated, parallel.evaluated);
 }
 
 TEST(EvolutionTest, ATargetNoArchitectureMeetsIsAnError) {
-  EvolutionSettings s;
-  s.max_draws = 50;
+  EvolutionProblem p = ToyProblem(5.5);  // the cheapest architecture takes 6 ms
+  p.max_draws = 50;
   try {
-    Evolve(ToyProblem(5.5), s);  // the cheapest architecture takes 6 ms
+    Evolve(p, EvolutionOptions(), 1);
     FAIL() << "no error";
   } catch (const DataError& e) {
     EXPECT_STREQ(e.what(),

@@ -365,7 +365,7 @@ latency::LatencyTable TableFor(const SearchSpace& space, const std::string& exce
   for (const LayerSpec& layer : AllCandidateLayers(space)) {
     const std::string key = latency::OpKey(layer);
     if (key == except) continue;
-    latency::LatencyStats stats;
+    LatencyEntry stats;
     stats.mean = stats.median = stats.p10 = stats.p90 = ms += 0.25;
     stats.count = 1;
     table.Insert(key, stats);
