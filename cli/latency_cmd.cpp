@@ -18,7 +18,6 @@ using latency::LatencyTable;
 
 // ---- build ------------------------------------------------------------------------------------
 
-
 void PrintBuildSummary(const LatencyTable& table, int64_t id, const latency::BuildReport& r) {
   std::printf("table %lld: %s / %s, %zu entries (%lld measured now, %lld reused) in %.1f s\n",
               static_cast<long long>(id), table.info().device.c_str(), table.info().space.c_str(),
@@ -67,18 +66,11 @@ void AddBuildCommand(CLI::App& parent, const GlobalOptions& global) {
 
 // ---- import -----------------------------------------------------------------------------------
 
-
-
-
-
-
-
-
 void RunImport(const runs::TableImport& args, const GlobalOptions& global) {
   const runs::ImportedTable imported = runs::ImportTable(args, {global.db_path, global.quiet});
-  std::printf("imported %zu entries from %s as table %lld of device '%s' (%s)\n",
-              imported.entries, args.file.c_str(), static_cast<long long>(imported.id),
-              args.device.c_str(), imported.space.c_str());
+  std::printf("imported %zu entries from %s as table %lld of device '%s' (%s)\n", imported.entries,
+              args.file.c_str(), static_cast<long long>(imported.id), args.device.c_str(),
+              imported.space.c_str());
 }
 
 void AddImportCommand(CLI::App& parent, const GlobalOptions& global) {

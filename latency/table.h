@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "core/latency_records.h"
 #include "latency/device.h"
-#include "results/latency_records.h"
 
 namespace hwnas::latency {
 

@@ -70,10 +70,6 @@ LatencyTableRecord ReadTable(const Statement& row) {
 
 }  // namespace
 
-const char* LatencySourceName(LatencySource source) {
-  return source == LatencySource::kImported ? "imported" : "measured";
-}
-
 int64_t Store::SaveLatencyTable(const LatencyTableRecord& table) {
   Transaction transaction(*db_);
   int64_t device_id = UpsertDevice(*db_, table.device);

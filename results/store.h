@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/latency_records.h"
 #include "core/reporter.h"
-#include "results/latency_records.h"
 #include "results/records.h"
 
 namespace hwnas::results {

@@ -1,6 +1,7 @@
-// Plain records of devices and latency tables as the store keeps them; their entries are the one
-// latency entry type (core/latency_entry.h). Torch-free, so latency/ can build tables (measured
-// or imported) on top without the store knowing about devices.
+// Plain records of devices and latency tables as the results store keeps them (namespace
+// results); their entries are the one latency entry type (core/latency_entry.h). In core/ so that
+// latency/ converts its tables to and from them without depending on the store, and the store
+// keeps them without knowing about devices.
 #pragma once
 
 #include <cstdint>
@@ -21,7 +22,9 @@ struct DeviceRecord {
 
 enum class LatencySource { kMeasured, kImported };
 
-const char* LatencySourceName(LatencySource source);
+inline const char* LatencySourceName(LatencySource source) {
+  return source == LatencySource::kImported ? "imported" : "measured";
+}
 
 struct LatencyTableRecord {
   int64_t id = 0;  // set by the store
