@@ -76,7 +76,7 @@ class AmcStrategy : public Strategy {
   const Config& StoredConfig() const override { return config_; }
 
   std::string Run(RunContext& context) override {
-    const AmcResult result = RunAmc(*problem_, CompressionContextOf(context));
+    const AmcResult result = RunAmc(*problem_, TrainContextOf(context));
     return Summary(config_, source_.net, result, problem_->cost_model().unit);
   }
 

@@ -56,12 +56,10 @@ TrainResult FineTuneAndStore(supernet::Network& net, const Config& config, const
   finetune.train.epochs = request.epochs;
   finetune.train.learning_rate = request.learning_rate;
   OffsetReporter offset(*context.reporter, request.step_offset, request.prefix);
-  TrainContext train;
+  TrainContext train = context;  // progress and the stop flag
   train.reporter = &offset;
-  train.show_progress = context.show_progress;
   train.artifact_dir = request.dir;
   train.initial_weights = path;
-  train.stop_requested = context.stop_requested;
   train.measure_latency = request.measure_latency && !request.measured_latency_ms;
   const TrainResult result = TrainNetwork(net->spec(), finetune, data, train);
   ArchitectureRecord record = offset.held.back();

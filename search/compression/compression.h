@@ -32,13 +32,9 @@ inline CostModel SizeCost() {
   return {"bits", [](const NetSpec& net) { return NetSizeBits(net); }};
 }
 
-struct CompressionContext {
-  Reporter* reporter = nullptr;  // required
-  bool show_progress = true;
-  std::string artifact_dir;  // required: where compressed and fine-tuned weights go
-  // Set by a signal handler; checked between episodes and batches, then Interrupted is thrown.
-  const std::atomic<bool>* stop_requested = nullptr;
-};
+// What a compression run gets is what training gets (reporter, progress, artifact_dir where
+// compressed and fine-tuned weights go, the stop flag checked between episodes and batches).
+using CompressionContext = TrainContext;
 
 // Seconds per episode on average, by part.
 struct EpisodeTimes {

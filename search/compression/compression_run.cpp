@@ -11,13 +11,4 @@ TrainedNetwork ResolveTrainedNetwork(const Config& config, RunServices& services
   return services.TrainedNetworkOf(source_run, config, section);
 }
 
-CompressionContext CompressionContextOf(const RunContext& context) {
-  CompressionContext compression;
-  compression.reporter = context.reporter;
-  compression.show_progress = context.show_progress;
-  compression.artifact_dir = context.artifact_dir;
-  compression.stop_requested = context.stop_requested;
-  return compression;
-}
-
 }  // namespace hwnas::search

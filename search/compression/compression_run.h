@@ -1,6 +1,6 @@
 // What the AMC and HAQ strategies share around a run: the trained network they compress (a
 // NetSpec file with its weights, `net` + SECTION.weights, or the final network of a finished
-// run, SECTION.source_run) and the compression context of the run.
+// run, SECTION.source_run).
 #pragma once
 
 #include <string>
@@ -14,7 +14,5 @@ namespace hwnas::search {
 TrainedNetwork ResolveTrainedNetwork(const Config& config, RunServices& services,
                                      const std::string& source_run, const std::string& weights,
                                      const std::string& section);
-
-CompressionContext CompressionContextOf(const RunContext& context);
 
 }  // namespace hwnas::search

@@ -86,7 +86,7 @@ class HaqStrategy : public Strategy {
   const Config& StoredConfig() const override { return config_; }
 
   std::string Run(RunContext& context) override {
-    const HaqResult result = RunHaq(*problem_, CompressionContextOf(context));
+    const HaqResult result = RunHaq(*problem_, TrainContextOf(context));
     return Summary(config_, *problem_, result, unit_);
   }
 
