@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/errors.h"
+#include "core/text.h"
 
 namespace hwnas {
 namespace {
@@ -16,12 +17,6 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // Relative slack for the 5% / 10% bands, so that 1.05 against 1.0 counts as within 5% although
 // its computed error is 5.000000000000004%.
 constexpr double kBandSlack = 1e-9;
-
-std::string FormatNumber(double value) {
-  char buffer[64];
-  auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
-  return std::string(buffer, result.ptr);
-}
 
 void RequireSameLength(const std::vector<double>& estimated, const std::vector<double>& truth) {
   if (estimated.size() != truth.size())
@@ -45,7 +40,7 @@ void RequireFinite(const std::vector<double>& values, const char* what) {
   for (size_t i = 0; i < values.size(); ++i)
     if (!std::isfinite(values[i]))
       throw DataError(std::string(what) + " at index " + std::to_string(i) +
-                      " is not finite (got " + FormatNumber(values[i]) + ")");
+                      " is not finite (got " + FormatExact(values[i]) + ")");
 }
 
 double KendallTauB(const std::vector<double>& x, const std::vector<double>& y) {
@@ -91,7 +86,7 @@ Agreement CompareToTruth(const std::vector<double>& estimated, const std::vector
   a.max_ape = 0;
   for (size_t i = 0; i < truth.size(); ++i) {
     if (truth[i] <= 0)
-      throw DataError("true value at index " + std::to_string(i) + " is " + FormatNumber(truth[i]) +
+      throw DataError("true value at index " + std::to_string(i) + " is " + FormatExact(truth[i]) +
                       " (percentage errors need values > 0)");
     const double error = std::fabs(estimated[i] - truth[i]) / truth[i];
     sum += error;

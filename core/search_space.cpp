@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "core/errors.h"
+#include "core/text.h"
 #include "core/yaml_reader.h"
 
 namespace hwnas {
@@ -39,12 +40,6 @@ std::optional<CandidateOp> ParseOpName(const std::string& name) {
   if (expand < 1 || expand > 16 || pos != name.size()) return std::nullopt;
   if (name != "k" + std::to_string(kernel) + "e" + std::to_string(expand)) return std::nullopt;
   return CandidateOp{name, kernel, expand};
-}
-
-std::string Join(const std::vector<std::string>& names, const char* separator) {
-  std::string text;
-  for (const auto& name : names) text += (text.empty() ? "" : separator) + name;
-  return text;
 }
 
 // ---- Reading the YAML file -----------------------------------------------------------------

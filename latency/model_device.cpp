@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "core/errors.h"
+#include "core/text.h"
 #include "core/yaml_reader.h"
 
 namespace hwnas::latency {
@@ -20,12 +21,6 @@ using yaml::RealRange;
 
 constexpr double kInfinity = std::numeric_limits<double>::infinity();
 
-std::string FormatNumber(double value) {
-  char buffer[64];
-  auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
-  return std::string(buffer, result.ptr);
-}
-
 // One parameter as printed in fingerprints and properties.
 struct Param {
   const char* name;
@@ -35,7 +30,7 @@ struct Param {
 std::string Fingerprint(const std::string& name, const std::string& kind,
                         const std::vector<Param>& params) {
   std::string text = name + "|" + kind;
-  for (const Param& p : params) text += std::string("|") + p.name + "=" + FormatNumber(p.value);
+  for (const Param& p : params) text += std::string("|") + p.name + "=" + FormatExact(p.value);
   return text;
 }
 
@@ -78,7 +73,7 @@ void RequireParam(const std::string& device, const char* param, bool ok, double 
   ConfigDiagnostic d;
   d.file = device;
   d.key = param;
-  d.message = "out of range (got " + FormatNumber(value) + "; expected " + expected + ")";
+  d.message = "out of range (got " + FormatExact(value) + "; expected " + expected + ")";
   throw ConfigError({d});
 }
 

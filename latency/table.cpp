@@ -13,18 +13,13 @@
 
 #include "core/atomic_file.h"
 #include "core/errors.h"
+#include "core/text.h"
 #include "core/yaml_reader.h"
 #include "latency/haq_table.h"
 #include "latency/op_key.h"
 
 namespace hwnas::latency {
 namespace {
-
-std::string FormatNumber(double value) {
-  char buffer[64];
-  auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
-  return std::string(buffer, result.ptr);
-}
 
 bool IsUnknownOrNonNegative(double value) {
   return std::isnan(value) || (std::isfinite(value) && value >= 0);
@@ -149,8 +144,8 @@ std::string ReadWholeFile(const std::string& path) {
 
 std::string ExportProblem(const LatencyEntry& s) {
   if (s.count < 1) return "count " + std::to_string(s.count) + " (the format needs >= 1)";
-  if (!std::isfinite(s.mean) || s.mean < 0) return "mean " + FormatNumber(s.mean);
-  if (!std::isfinite(s.stddev) || s.stddev < 0) return "std " + FormatNumber(s.stddev);
+  if (!std::isfinite(s.mean) || s.mean < 0) return "mean " + FormatExact(s.mean);
+  if (!std::isfinite(s.stddev) || s.stddev < 0) return "std " + FormatExact(s.stddev);
   return "";
 }
 
@@ -204,10 +199,10 @@ std::vector<std::string> LatencyTable::MissingKeys(const std::vector<std::string
 
 std::string ValidateStats(const LatencyEntry& s) {
   if (!std::isfinite(s.mean) || s.mean < 0) {
-    return "mean " + FormatNumber(s.mean) + " is not a finite number >= 0";
+    return "mean " + FormatExact(s.mean) + " is not a finite number >= 0";
   }
   if (!std::isfinite(s.stddev) || s.stddev < 0) {
-    return "std " + FormatNumber(s.stddev) + " is not a finite number >= 0";
+    return "std " + FormatExact(s.stddev) + " is not a finite number >= 0";
   }
   if (!IsUnknownOrNonNegative(s.median) || !IsUnknownOrNonNegative(s.p10) ||
       !IsUnknownOrNonNegative(s.p90)) {
@@ -302,8 +297,7 @@ std::string ProxylessYamlText(const LatencyTable& table) {
       throw DataError("cannot export latency entry '" + key + "': " + problem);
     }
     text += key + ":\n  count: " + std::to_string(stats.count) +
-            "\n  mean: " + FormatNumber(stats.mean) + "\n  std: " + FormatNumber(stats.stddev) +
-            "\n";
+            "\n  mean: " + FormatExact(stats.mean) + "\n  std: " + FormatExact(stats.stddev) + "\n";
   }
   return text;
 }

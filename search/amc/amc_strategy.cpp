@@ -2,7 +2,7 @@
 // budget (search/amc/amc.h), fine-tunes the best policy's network, and stores every episode.
 #include "core/dataset.h"
 #include "core/errors.h"
-#include "core/printf.h"
+#include "core/text.h"
 #include "search/amc/amc.h"
 #include "search/amc/latency_cost.h"
 #include "search/compression/compression_run.h"

@@ -9,7 +9,7 @@
 #include "core/config.h"
 #include "core/dataset.h"
 #include "core/errors.h"
-#include "core/printf.h"
+#include "core/text.h"
 #include "search/evolution/device_latency.h"
 #include "search/evolution/specialize.h"
 #include "search/proxyless/proxyless.h"

@@ -4,7 +4,7 @@
 #include "core/config.h"
 #include "core/dataset.h"
 #include "core/errors.h"
-#include "core/printf.h"
+#include "core/text.h"
 #include "latency/estimator.h"
 #include "latency/haq_table.h"
 #include "measure/devices.h"

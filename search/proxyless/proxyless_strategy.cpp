@@ -7,7 +7,7 @@
 #include "core/config.h"
 #include "core/dataset.h"
 #include "core/errors.h"
-#include "core/printf.h"
+#include "core/text.h"
 #include "latency/builder.h"
 #include "latency/estimator.h"
 #include "latency/probe.h"

@@ -3,7 +3,7 @@
 #include "core/dataset.h"
 #include "core/errors.h"
 #include "core/netspec_yaml.h"
-#include "core/printf.h"
+#include "core/text.h"
 #include "search/strategy.h"
 #include "search/trainer.h"
 

@@ -1,10 +1,15 @@
-#include "core/printf.h"
+#include "core/text.h"
 
+#include <charconv>
 #include <cstdarg>
-#include <cstdio>
-#include <vector>
 
 namespace hwnas {
+
+std::string FormatExact(double value) {
+  char buffer[64];
+  auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return std::string(buffer, result.ptr);
+}
 
 std::string StringPrintf(const char* format, ...) {
   va_list args;
@@ -17,6 +22,12 @@ std::string StringPrintf(const char* format, ...) {
   std::vsnprintf(text.data(), text.size(), format, args);
   va_end(args);
   return std::string(text.data(), text.size() - 1);
+}
+
+std::string Join(const std::vector<std::string>& names, const std::string& separator) {
+  std::string text;
+  for (const auto& name : names) text += (text.empty() ? "" : separator) + name;
+  return text;
 }
 
 }  // namespace hwnas
