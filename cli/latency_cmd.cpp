@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/engine_commands.h"
 #include "cli/latency_common.h"
+#include "latency/estimator.h"
 #include "latency/probe.h"
 #include "runs/latency_tables.h"
 
