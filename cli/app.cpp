@@ -28,7 +28,8 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions& global) {
   app.fallthrough();  // global options are accepted after the subcommand too
   app.footer(
       "Exit codes: 0 success, 1 other failure, 64 usage error, 65 invalid input data,\n"
-      "74 I/O or database error, 78 invalid configuration.\n"
+      "74 I/O or database error, 78 invalid configuration, 130 interrupted (Ctrl-C; a search\n"
+      "can be resumed).\n"
       "Run 'hwnas COMMAND --help' for the options of a command.");
 }
 
