@@ -1,0 +1,18 @@
+// How a run is recorded in the store: its record (name, strategy, resolved config and its hash,
+// device, dataset, seed) and the directory its weights and checkpoints go to.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/options.h"
+#include "results/store.h"
+
+namespace hwnas::runs {
+
+results::RunInfo MakeRunInfo(const Config& config);
+
+// <directory of the database>/hwnas-artifacts/run-<id>.
+std::string ArtifactDir(const std::string& db_path, int64_t run_id);
+
+}  // namespace hwnas::runs

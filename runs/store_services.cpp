@@ -1,0 +1,126 @@
+#include "runs/store_services.h"
+
+#include <cstdio>
+#include <filesystem>
+
+#include "core/config.h"
+#include "core/errors.h"
+#include "core/netspec_yaml.h"
+#include "runs/device_tables.h"
+#include "runs/lifecycle.h"
+#include "runs/run_record.h"
+
+namespace hwnas::runs {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Artifacts are stored relative to the database's directory when they lie inside it.
+std::string ArtifactPath(const std::string& stored, const std::string& db_path) {
+  if (!fs::path(stored).is_relative()) return stored;
+  return (fs::absolute(db_path).parent_path() / stored).lexically_normal();
+}
+
+// Episodes are scored on the held-out split; if it is drawn differently from the one the source
+// network trained with, some held-out images were training images and scores run high.
+void WarnIfSplitDiffers(const results::RunRecord& run, const Config& config) {
+  const Config source = LoadConfigFromString(run.config_text, "run " + std::to_string(run.id));
+  std::string differing;
+  for (const std::string& d : ConfigDifferences(source, config)) {
+    const std::string key = d.substr(0, d.find(':'));
+    if (key == "seed" || key == "data.dataset" || key == "data.holdout_fraction" ||
+        key == "data.train_limit")
+      differing += (differing.empty() ? "" : "; ") + d;
+  }
+  if (!differing.empty())
+    std::fprintf(stderr,
+                 "warning: the held-out split differs from the one run %lld trained with (%s): "
+                 "episodes may be scored on images the network was trained on\n",
+                 static_cast<long long>(run.id), differing.c_str());
+}
+
+}  // namespace
+
+results::Store& StoreServices::store(results::Store::OpenMode mode) {
+  if (!store_) store_ = results::Store::Open(options_.db_path, mode);
+  return *store_;
+}
+
+latency::DeviceTable StoreServices::OpenTable(const std::string& device,
+                                              const latency::MeasureOptions& measure,
+                                              const std::string& space) {
+  return OpenDeviceTable(store(), device, measure, space);
+}
+
+latency::DeviceTable StoreServices::CompleteTable(const SearchSpace& space, const Config& config) {
+  return CompleteDeviceTable(store(), space, config, !options_.quiet);
+}
+
+void StoreServices::SaveTable(latency::DeviceTable& table) { SaveDeviceTable(store(), table); }
+
+search::TrainedNetwork StoreServices::TrainedNetworkOf(const std::string& reference,
+                                                       const Config& config,
+                                                       const std::string& section) {
+  const results::Store& s = store(results::Store::OpenMode::kExisting);
+  const int64_t id = s.ResolveRun(reference);
+  const results::RunRecord run = s.GetRun(id);
+  const std::string name = "run " + std::to_string(id) + " (" + section + ".source_run)";
+  if (run.status != results::RunStatus::kFinished)
+    throw UsageError(name + " is " + results::RunStatusName(run.status) + "; " + section +
+                     " starts from the trained network of a finished run");
+  WarnIfSplitDiffers(run, config);
+  search::TrainedNetwork source;
+  bool found = false;
+  for (const results::StoredArchitecture& a : s.Architectures(id))
+    if (a.record.role == "final")
+      source.net = NetSpecFromJson(a.record.netspec_json, name), found = true;
+  for (const results::ArtifactRecord& a : s.Artifacts(id))
+    if (a.kind == "weights") source.weights = a.path;
+  if (!found || source.weights.empty())
+    throw DataError(name + " stored no final network with weights");
+  source.weights = ArtifactPath(source.weights, options_.db_path);
+  return source;
+}
+
+search::SupernetSource StoreServices::SupernetOf(const std::string& reference) {
+  const results::Store& s = store();
+  search::SupernetSource source;
+  source.run = s.ResolveRun(reference);
+  const results::RunRecord run = s.GetRun(source.run);
+  const std::string name = "run " + std::to_string(source.run) + " (evolution.supernet_run)";
+  if (run.strategy != "proxyless")
+    throw UsageError(name + " has strategy " + run.strategy +
+                     "; evolution specializes the supernet of a proxyless search");
+  if (run.status != results::RunStatus::kFinished)
+    throw UsageError(name + " is " + results::RunStatusName(run.status) +
+                     "; evolution needs a finished search");
+  for (const results::ArtifactRecord& a : s.Artifacts(source.run))
+    if (a.kind == "checkpoint") source.checkpoint = ArtifactPath(a.path, options_.db_path);
+  if (source.checkpoint.empty()) throw DataError(name + " stored no search checkpoint");
+  if (!fs::exists(source.checkpoint))
+    throw DataError(name + ": its search checkpoint " + source.checkpoint + " is missing");
+  source.config =
+      LoadConfigFromString(run.config_text, "run " + std::to_string(source.run) + "'s config");
+  return source;
+}
+
+std::optional<double> StoreServices::StoredMetric(int64_t run, const std::string& name) {
+  std::optional<double> value;
+  for (const auto& m : store().Metrics(run))
+    if (m.name == name) value = m.value;
+  return value;
+}
+
+int64_t StoreServices::RunNested(const Config& config,
+                                 const std::function<void(search::RunContext&)>& body) {
+  const int64_t run_id = store().BeginRun(MakeRunInfo(config));
+  RunBody nested;
+  nested.run = [&body](search::RunContext& context) {
+    body(context);
+    return std::string();
+  };
+  ExecuteRun(*this, run_id, nested, stop_flag_, /*resume=*/false);
+  return run_id;
+}
+
+}  // namespace hwnas::runs
