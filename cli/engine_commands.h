@@ -22,11 +22,13 @@ inline constexpr EngineCommand kTrainCommand{
 
 // `hwnas search`: its description lists the search strategies from core/strategies.h.
 inline const EngineCommand& SearchCommand() {
-  std::string text = "Run the config's search strategy and store the run.\n";
-  for (const StrategyInfo& info : Strategies())
-    if (std::string(info.command) == "search") text += info.help;
   static const std::string description =
-      text +
+      [] {
+        std::string text = "Run the config's search strategy and store the run.\n";
+        for (const StrategyInfo& info : Strategies())
+          if (std::string(info.command) == "search") text += info.help;
+        return text;
+      }() +
       "Examples:\n"
       "  hwnas search configs/quickstart.yaml proxyless.target_ms=0.8\n"
       "  hwnas search configs/amc-fmnist.yaml amc.source_run=1 amc.flops_ratio=0.5\n"

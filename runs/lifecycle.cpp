@@ -23,9 +23,15 @@ void CheckCommand(const std::string& command, const Config& config) {
                    " (got '" + config.strategy + "'; 'hwnas train' runs strategy 'train')");
 }
 
-RunBody BodyOf(search::Strategy& strategy, StoreServices& services) {
-  return {[&strategy](search::RunContext& context) { return strategy.Run(context); },
-          [&strategy, &services] { strategy.AfterRun(services); }, strategy.resumable()};
+// Runs the prepared strategy as run `run_id` (begun or reopened), with Ctrl-C as a clean stop.
+RunReport RunPrepared(search::Strategy& strategy, StoreServices& services, int64_t run_id,
+                      bool resume) {
+  InterruptFlag interrupt;
+  services.set_stop_flag(interrupt.flag());
+  const RunBody body{[&strategy](search::RunContext& context) { return strategy.Run(context); },
+                     [&strategy, &services] { strategy.AfterRun(services); }, strategy.resumable()};
+  return {run_id, strategy.StoredConfig().name,
+          ExecuteRun(services, run_id, body, interrupt.flag(), resume)};
 }
 
 // The run's own config; a config given on the command line must agree with it key for key.
@@ -102,12 +108,7 @@ RunReport StartRun(const std::string& command, const ConfigSource& source,
   // Everything that can fail on bad input is checked before the run is stored.
   strategy->Prepare(config, services, !options.quiet, /*resumed_run=*/0);
   const int64_t run_id = services.store().BeginRun(MakeRunInfo(strategy->StoredConfig()));
-  InterruptFlag interrupt;
-  services.set_stop_flag(interrupt.flag());
-  RunReport report{run_id, strategy->StoredConfig().name, ""};
-  report.summary = ExecuteRun(services, run_id, BodyOf(*strategy, services), interrupt.flag(),
-                              /*resume=*/false);
-  return report;
+  return RunPrepared(*strategy, services, run_id, /*resume=*/false);
 }
 
 RunReport ResumeRun(const std::string& run_reference, const ConfigSource& source,
@@ -126,12 +127,7 @@ RunReport ResumeRun(const std::string& run_reference, const ConfigSource& source
     std::fprintf(stderr, "resuming run %lld after %lld of %lld search epochs\n",
                  static_cast<long long>(run_id), static_cast<long long>(steps.value_or(0)),
                  static_cast<long long>(strategy->total_steps()));
-  InterruptFlag interrupt;
-  services.set_stop_flag(interrupt.flag());
-  RunReport report{run_id, strategy->StoredConfig().name, ""};
-  report.summary = ExecuteRun(services, run_id, BodyOf(*strategy, services), interrupt.flag(),
-                              /*resume=*/steps.has_value());
-  return report;
+  return RunPrepared(*strategy, services, run_id, /*resume=*/steps.has_value());
 }
 
 }  // namespace hwnas::runs

@@ -5,8 +5,6 @@
 #include <cstdio>
 #include <limits>
 
-#include "latency/estimator.h"
-
 namespace hwnas::search {
 namespace {
 
@@ -38,7 +36,9 @@ void FitLine(AmcLatencyCost& cost, const std::vector<double>& sums,
 }  // namespace
 
 double AmcLatencyCost::Sum(const NetSpec& net) {
-  return latency::LatencyEstimator(table.table, table.device.get()).Run(net).layers_sum_ms;
+  if (!estimator_)
+    estimator_ = std::make_unique<latency::LatencyEstimator>(table.table, table.device.get());
+  return estimator_->Run(net).layers_sum_ms;
 }
 
 void FitAmcLatencyLine(AmcLatencyCost& cost, const Config& config, const NetSpec& net,

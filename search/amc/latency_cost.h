@@ -9,6 +9,7 @@
 #include "core/netspec.h"
 #include "core/options.h"
 #include "latency/device_table.h"
+#include "latency/estimator.h"
 #include "search/amc/channel_groups.h"
 #include "search/compression/compression.h"
 
@@ -22,6 +23,11 @@ struct AmcLatencyCost {
   latency::DeviceTable table;
   double slope = 1, intercept = 0;
   double Sum(const NetSpec& net);  // adds what the table lacks
+
+ private:
+  // One estimator for the thousands of costs an AMC run asks for (made on the first Sum, once
+  // `table` is set; the struct stays where it is, behind a shared_ptr).
+  std::unique_ptr<latency::LatencyEstimator> estimator_;
 };
 
 // End-to-end measurements behind the fit keep the fastest of this many interleaved rounds.

@@ -35,7 +35,7 @@ std::vector<TargetSpec> ParseTargets(const Config& config) {
 // The config of one target's run: named NAME-DEVICE@MSms, on that device, with that one target.
 Config TargetConfig(const Config& run_config, const std::string& name, const TargetSpec& t) {
   Config target = run_config;
-  target.name = name + "-" + t.device + "@" + StringPrintf("%g", t.ms) + "ms";
+  target.name = name + "-" + t.device + "@" + FormatSignificant(t.ms, 6) + "ms";
   target.device.name = t.device;
   target.evolution.targets = {StringPrintf("%s:%g", t.device.c_str(), t.ms)};
   return target;
@@ -77,9 +77,9 @@ void EvolutionStrategy::CheckTargetsReachable() const {
     const double cheapest = CheapestCost(*devices_.at(t.device).costs);
     if (t.ms < cheapest)
       throw ConfigError({{config_.source_path, 0, 0, "", "evolution.targets",
-                          "target " + t.device + ":" + StringPrintf("%.4g", t.ms) +
+                          "target " + t.device + ":" + FormatSignificant(t.ms) +
                               " is below the fastest network of space '" + space_.name + "' on " +
-                              t.device + " (" + StringPrintf("%.4g", cheapest) + " ms)"}});
+                              t.device + " (" + FormatSignificant(cheapest) + " ms)"}});
   }
 }
 
