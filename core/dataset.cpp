@@ -262,6 +262,7 @@ Dataset DrawSynthetic(const SyntheticOptions& o, uint64_t seed, uint64_t stream,
   data.channels = o.channels;
   data.height = data.width = o.image_size;
   data.num_classes = o.classes;
+  for (int64_t c = 0; c < o.classes; ++c) data.class_names.push_back("class" + std::to_string(c));
   data.labels.resize(count);
   data.pixels.resize(count * data.image_bytes());
   for (int64_t i = 0; i < count; ++i) {
@@ -389,6 +390,8 @@ Dataset LoadFashionMnist(const std::string& dir, DataPart part) {
   data.channels = 1;
   data.height = data.width = kFashionSide;
   data.num_classes = kTenClasses;
+  data.class_names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                      "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
   int64_t count = 0;
   data.pixels = ReadIdxImages(images_path, &count);
   data.labels = ReadIdxLabels(labels_path);
@@ -414,6 +417,8 @@ Dataset LoadCifar10(const std::string& dir, DataPart part) {
   data.channels = 3;
   data.height = data.width = kCifarSide;
   data.num_classes = kTenClasses;
+  data.class_names = {"airplane", "automobile", "bird",  "cat",  "deer",
+                      "dog",      "frog",       "horse", "ship", "truck"};
   if (part == DataPart::kTrain) {
     for (int b = 1; b <= 5; ++b) {
       AppendCifarFile(JoinPath(dir, "data_batch_" + std::to_string(b) + ".bin"), &data);
@@ -463,6 +468,7 @@ Dataset Subset(const Dataset& data, const std::vector<int64_t>& indices, std::st
   out.height = data.height;
   out.width = data.width;
   out.num_classes = data.num_classes;
+  out.class_names = data.class_names;
   out.mean = data.mean;
   out.stddev = data.stddev;
   const int64_t bytes = data.image_bytes();
@@ -504,6 +510,23 @@ DataSplits LoadDataSplits(const DataOptions& options, uint64_t seed) {
   splits.test.mean = splits.train.mean;
   splits.test.stddev = splits.train.stddev;
   return splits;
+}
+
+DatasetRecord DescribeData(const DataSplits& splits, const DataOptions& options) {
+  const Dataset& train = splits.train;
+  DatasetRecord record;
+  record.name = train.name.substr(0, train.name.find('/'));
+  record.path = options.path;
+  record.height = train.height;
+  record.width = train.width;
+  record.channels = train.channels;
+  record.class_names = train.class_names;
+  record.mean = train.mean;
+  record.stddev = train.stddev;
+  record.train_images = train.size();
+  record.holdout_images = splits.holdout.size();
+  record.test_images = splits.test.size();
+  return record;
 }
 
 void CheckFitsData(const std::string& what, int64_t size, int64_t channels, int64_t classes,

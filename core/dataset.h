@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/options.h"
+#include "core/reporter.h"
 
 namespace hwnas {
 
@@ -20,8 +21,9 @@ struct Dataset {
   int64_t height = 0;
   int64_t width = 0;
   int64_t num_classes = 0;
-  std::vector<uint8_t> pixels;  // size() x height x width x channels, channels last
-  std::vector<int64_t> labels;  // in [0, num_classes)
+  std::vector<std::string> class_names;  // num_classes names, label order
+  std::vector<uint8_t> pixels;           // size() x height x width x channels, channels last
+  std::vector<int64_t> labels;           // in [0, num_classes)
   // Per-channel normalisation in [0, 1] pixel units: x = (pixel / 255 - mean) / stddev.
   // Always the statistics of the dataset's train set, also for holdout and test.
   std::vector<float> mean;
@@ -74,6 +76,10 @@ struct DataSplits {
 // holds out holdout_fraction of them, stratified by class; the test set keeps its file order,
 // cut to test_limit. All three share the train set's normalisation. Same seed -> same split.
 DataSplits LoadDataSplits(const DataOptions& options, uint64_t seed);
+
+// What a run stores about its data (results show, export, predict): the train split's shape,
+// class names and normalisation.
+DatasetRecord DescribeData(const DataSplits& splits, const DataOptions& options);
 
 // Throws ConfigError at `key` (e.g. "net", "space") when a network taking size x size x channels
 // images into `classes` classes cannot run on `data`; `what` names it ("network 'fmnist-cnn'").

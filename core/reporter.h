@@ -36,6 +36,23 @@ struct EpisodeRecord {
   std::string policy_json;
 };
 
+// The data a run trained on: its train split's shape and classes, and the normalisation its
+// networks expect, x = (pixel / 255 - mean) / stddev per channel. Export and predict use it.
+struct DatasetRecord {
+  std::string name;  // "fashion-mnist", "cifar10", "folder", ...
+  std::string path;  // the data.path it was read from; empty for built-in locations
+  int64_t height = 0;
+  int64_t width = 0;
+  int64_t channels = 0;
+  std::vector<std::string> class_names;  // label order
+  std::vector<float> mean;
+  std::vector<float> stddev;
+  int64_t train_images = 0;
+  int64_t holdout_images = 0;
+  int64_t test_images = 0;
+  std::vector<std::string> skipped_files;  // unreadable images left out (data.skip_bad_images)
+};
+
 using MetricValues = std::vector<std::pair<std::string, double>>;
 
 class Reporter {
@@ -47,6 +64,8 @@ class Reporter {
   virtual void OnEpisode(const EpisodeRecord& record) = 0;
   // A file the run produced (weights, checkpoint); the store records its checksum.
   virtual void OnArtifact(const std::string& kind, const std::string& path) = 0;
+  // The data the run trained on (once per run, before its first metric).
+  virtual void OnDataset(const DatasetRecord& /*record*/) {}
 
   void OnMetric(int64_t step, const std::string& name, double value) {
     OnMetrics(step, {{name, value}});
@@ -71,6 +90,7 @@ class OffsetReporter : public Reporter {
   void OnArtifact(const std::string& kind, const std::string& path) override {
     inner_.OnArtifact(prefix_ + kind, path);
   }
+  void OnDataset(const DatasetRecord& record) override { inner_.OnDataset(record); }
   std::vector<ArchitectureRecord> held;
 
  private:
@@ -97,11 +117,13 @@ class RecordingReporter : public Reporter {
   void OnArtifact(const std::string& kind, const std::string& path) override {
     artifacts.emplace_back(kind, path);
   }
+  void OnDataset(const DatasetRecord& record) override { datasets.push_back(record); }
 
   std::vector<Metric> metrics;
   std::vector<ArchitectureRecord> architectures;
   std::vector<EpisodeRecord> episodes;
   std::vector<std::pair<std::string, std::string>> artifacts;
+  std::vector<DatasetRecord> datasets;
 };
 
 }  // namespace hwnas
