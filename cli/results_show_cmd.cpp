@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "cli/results_common.h"
+#include "core/text.h"
 #include "results/export.h"
 #include "results/run_queries.h"
 #include "results/store.h"
@@ -83,6 +84,43 @@ Section FinalArchitectureSection(const results::StoredArchitecture& stored) {
                      {"accuracy", Cell(r.accuracy)}})};
 }
 
+std::string JoinFloats(const std::vector<float>& values) {
+  std::string text;
+  for (float v : values) text += (text.empty() ? "" : " ") + FormatSignificant(v, 4);
+  return text;
+}
+
+// Classes are listed in label order, "0 T-shirt/top, 1 Trouser, ...", up to 20 of them.
+std::string ClassList(const std::vector<std::string>& names) {
+  constexpr size_t kShown = 20;
+  std::string text;
+  for (size_t i = 0; i < names.size() && i < kShown; ++i)
+    text += (i ? ", " : "") + std::to_string(i) + " " + names[i];
+  if (names.size() > kShown) text += ", ... (" + std::to_string(names.size()) + " in all)";
+  return text;
+}
+
+Section DataSection(const DatasetRecord& d) {
+  std::vector<std::pair<std::string, Cell>> rows = {
+      {"dataset", d.name},
+      {"path", d.path.empty() ? Cell() : Cell(d.path)},
+      {"images",
+       std::to_string(d.height) + "x" + std::to_string(d.width) + "x" + std::to_string(d.channels)},
+      {"split", std::to_string(d.train_images) + " train, " + std::to_string(d.holdout_images) +
+                    " holdout, " + std::to_string(d.test_images) + " test"},
+      {"classes", ClassList(d.class_names)},
+      {"mean", JoinFloats(d.mean)},
+      {"stddev", JoinFloats(d.stddev)}};
+  if (!d.skipped_files.empty()) {
+    std::string skipped = std::to_string(d.skipped_files.size()) + " unreadable images skipped: ";
+    for (size_t i = 0; i < d.skipped_files.size() && i < 5; ++i)
+      skipped += (i ? ", " : "") + d.skipped_files[i];
+    if (d.skipped_files.size() > 5) skipped += ", ...";
+    rows.push_back({"skipped", skipped});
+  }
+  return {"data", KeyValues(std::move(rows))};
+}
+
 Cell JsonCell(const Json& value) {
   if (value.is_number_integer()) return value.get<int64_t>();
   if (value.is_number()) return value.get<double>();
@@ -127,6 +165,7 @@ std::vector<Section> ShowSections(const Store& store, int64_t id) {
   std::vector<std::pair<std::string, Cell>> values;
   for (const auto& [name, value] : store.Summary(id)) values.push_back({name, value});
   if (!values.empty()) sections.push_back({"final values", KeyValues(std::move(values))});
+  if (std::optional<DatasetRecord> data = store.Dataset(id)) sections.push_back(DataSection(*data));
   if (std::optional<results::StoredArchitecture> final = results::FinalArchitecture(store, id)) {
     sections.push_back(FinalArchitectureSection(*final));
     if (auto breakdown = results::FindLatencyBreakdown(final->record.netspec_json)) {

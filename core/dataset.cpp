@@ -529,6 +529,18 @@ DatasetRecord DescribeData(const DataSplits& splits, const DataOptions& options)
   return record;
 }
 
+SearchSpace FitSpaceToData(SearchSpace space, const Dataset& data, const std::string& config_path) {
+  if (data.height != data.width)
+    throw ConfigError({{config_path, 0, 0, "", "space",
+                        "search space '" + space.name + "' takes square images; the dataset has " +
+                            std::to_string(data.height) + "x" + std::to_string(data.width) +
+                            " (set data.image_size to resize them)"}});
+  space.input_size = data.height;
+  space.input_channels = data.channels;
+  space.num_classes = data.num_classes;
+  return space;
+}
+
 void CheckFitsData(const std::string& what, int64_t size, int64_t channels, int64_t classes,
                    const Dataset& data, const std::string& config_path, const std::string& key) {
   if (size == data.height && size == data.width && channels == data.channels &&

@@ -9,6 +9,7 @@
 
 #include "core/options.h"
 #include "core/reporter.h"
+#include "core/search_space.h"
 
 namespace hwnas {
 
@@ -80,6 +81,11 @@ DataSplits LoadDataSplits(const DataOptions& options, uint64_t seed);
 // What a run stores about its data (results show, export, predict): the train split's shape,
 // class names and normalisation.
 DatasetRecord DescribeData(const DataSplits& splits, const DataOptions& options);
+
+// `space` with the input size, channels and classes of `data`, so one space file serves any
+// dataset (its own `input` and `classes` are what it was designed for, and what `latency build
+// --space` measures). ConfigError at `space` for images that are not square.
+SearchSpace FitSpaceToData(SearchSpace space, const Dataset& data, const std::string& config_path);
 
 // Throws ConfigError at `key` (e.g. "net", "space") when a network taking size x size x channels
 // images into `classes` classes cannot run on `data`; `what` names it ("network 'fmnist-cnn'").

@@ -100,6 +100,22 @@ Json ArtifactsJson(const std::vector<ArtifactRecord>& artifacts) {
   return list;
 }
 
+Json DataJson(const std::optional<DatasetRecord>& data) {
+  if (!data) return Json();
+  return {{"dataset", data->name},
+          {"path", data->path},
+          {"height", data->height},
+          {"width", data->width},
+          {"channels", data->channels},
+          {"class_names", data->class_names},
+          {"mean", data->mean},
+          {"stddev", data->stddev},
+          {"train_images", data->train_images},
+          {"holdout_images", data->holdout_images},
+          {"test_images", data->test_images},
+          {"skipped_files", data->skipped_files}};
+}
+
 }  // namespace
 
 std::string FormatTimestamp(double seconds_since_epoch, bool millis) {
@@ -132,6 +148,7 @@ Json RunToJson(const Store& store, int64_t run_id) {
   run["architectures"] = std::move(architectures);
   run["episodes"] = EpisodesJson(store.Episodes(run_id));
   run["artifacts"] = ArtifactsJson(store.Artifacts(run_id));
+  run["data"] = DataJson(store.Dataset(run_id));
   return run;
 }
 

@@ -1,5 +1,6 @@
 // Reads: resolving run references, run rows, everything a run reported, summary values.
 #include <cmath>
+#include <nlohmann/json.hpp>
 
 #include "core/errors.h"
 #include "results/internal.h"
@@ -252,6 +253,38 @@ std::vector<ArtifactRecord> Store::Artifacts(int64_t run_id) const {
         {select.Text(0), select.Text(1), select.Text(2), select.Int(3), select.Real(4)});
   }
   return artifacts;
+}
+
+std::optional<DatasetRecord> Store::Dataset(int64_t run_id) const {
+  RequireRun(*db_, run_id);
+  Statement select(*db_,
+                   "SELECT name, path, height, width, channels, class_names, mean, stddev, "
+                   "train_images, holdout_images, test_images, skipped_files "
+                   "FROM run_datasets WHERE run_id = ?");
+  select.Bind(1, run_id);
+  if (!select.Step()) return std::nullopt;
+  const auto list = [&](int column) {
+    return nlohmann::json::parse(select.Text(column), nullptr, /*allow_exceptions=*/false);
+  };
+  DatasetRecord r;
+  r.name = select.Text(0);
+  r.path = select.Text(1);
+  r.height = select.Int(2);
+  r.width = select.Int(3);
+  r.channels = select.Int(4);
+  try {
+    r.class_names = list(5).get<std::vector<std::string>>();
+    r.mean = list(6).get<std::vector<float>>();
+    r.stddev = list(7).get<std::vector<float>>();
+    r.skipped_files = list(11).get<std::vector<std::string>>();
+  } catch (const nlohmann::json::exception& e) {
+    throw IoError(db_->path() + ": run " + std::to_string(run_id) +
+                  " has a damaged run_datasets row (" + e.what() + ")");
+  }
+  r.train_images = select.Int(8);
+  r.holdout_images = select.Int(9);
+  r.test_images = select.Int(10);
+  return r;
 }
 
 RunCounts Store::Counts(int64_t run_id) const {

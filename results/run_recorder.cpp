@@ -2,6 +2,8 @@
 #include <cmath>
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 #include "core/sha256.h"
 #include "results/internal.h"
 
@@ -62,6 +64,23 @@ class RunRecorder : public Reporter {
                      "policy_json, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     insert.Bind(1, run_id_).Bind(2, r.episode).Bind(3, r.reward).Bind(4, r.accuracy);
     insert.Bind(5, r.cost).Bind(6, r.cost_ratio).Bind(7, r.policy_json).Bind(8, now).Run();
+    Commit(transaction, now);
+  }
+
+  // A run records its data once; a nested phase that reloads the same data replaces the row.
+  void OnDataset(const DatasetRecord& r) override {
+    using Json = nlohmann::json;
+    Transaction transaction(db_);
+    double now = NowSeconds();
+    Statement insert(db_,
+                     "INSERT OR REPLACE INTO run_datasets (run_id, name, path, height, width, "
+                     "channels, class_names, mean, stddev, train_images, holdout_images, "
+                     "test_images, skipped_files, recorded_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    insert.Bind(1, run_id_).Bind(2, r.name).Bind(3, r.path).Bind(4, r.height).Bind(5, r.width);
+    insert.Bind(6, r.channels).Bind(7, Json(r.class_names).dump()).Bind(8, Json(r.mean).dump());
+    insert.Bind(9, Json(r.stddev).dump()).Bind(10, r.train_images).Bind(11, r.holdout_images);
+    insert.Bind(12, r.test_images).Bind(13, Json(r.skipped_files).dump()).Bind(14, now).Run();
     Commit(transaction, now);
   }
 

@@ -128,6 +128,26 @@ CREATE TABLE latency_entries (
 ) WITHOUT ROWID;
 )sql";
 
+// One row per run that loaded data; JSON arrays for the lists (they are read whole, never queried).
+constexpr char kRunDatasets[] = R"sql(
+CREATE TABLE run_datasets (
+  run_id         INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+  name           TEXT NOT NULL,
+  path           TEXT NOT NULL DEFAULT '',
+  height         INTEGER NOT NULL,
+  width          INTEGER NOT NULL,
+  channels       INTEGER NOT NULL,
+  class_names    TEXT NOT NULL DEFAULT '[]',
+  mean           TEXT NOT NULL DEFAULT '[]',
+  stddev         TEXT NOT NULL DEFAULT '[]',
+  train_images   INTEGER NOT NULL DEFAULT 0,
+  holdout_images INTEGER NOT NULL DEFAULT 0,
+  test_images    INTEGER NOT NULL DEFAULT 0,
+  skipped_files  TEXT NOT NULL DEFAULT '[]',
+  recorded_at    REAL NOT NULL
+);
+)sql";
+
 struct FileState {
   int application_id = 0;
   int user_version = 0;
@@ -197,6 +217,8 @@ const std::vector<Migration>& Migrations() {
       {"initial schema: runs, metrics, architectures, episodes, artifacts, devices, latency "
        "tables",
        kInitialSchema},
+      {"run_datasets: the data each run trained on (shape, class names, normalisation)",
+       kRunDatasets},
   };
   return migrations;
 }

@@ -71,6 +71,8 @@ class Store {
   std::vector<StoredEpisode> Episodes(int64_t run_id) const;
   std::vector<ArtifactRecord> Artifacts(int64_t run_id) const;
   RunCounts Counts(int64_t run_id) const;
+  // The data the run trained on; nullopt for runs without data (latency validate, old stores).
+  std::optional<DatasetRecord> Dataset(int64_t run_id) const;
   SummaryValues Summary(int64_t run_id) const;
   std::vector<RunSummary> ListRunSummaries(const RunFilter& filter = {}) const;
 

@@ -28,8 +28,13 @@ RunReport RunPrepared(search::Strategy& strategy, StoreServices& services, int64
                       bool resume) {
   InterruptFlag interrupt;
   services.set_stop_flag(interrupt.flag());
-  const RunBody body{[&strategy](search::RunContext& context) { return strategy.Run(context); },
-                     [&strategy, &services] { strategy.AfterRun(services); }, strategy.resumable()};
+  const auto run = [&strategy](search::RunContext& context) {
+    if (const std::optional<DatasetRecord> data = strategy.Data())
+      context.reporter->OnDataset(*data);
+    return strategy.Run(context);
+  };
+  const RunBody body{run, [&strategy, &services] { strategy.AfterRun(services); },
+                     strategy.resumable()};
   return {run_id, strategy.StoredConfig().name,
           ExecuteRun(services, run_id, body, interrupt.flag(), resume)};
 }

@@ -93,6 +93,8 @@ class Strategy {
   // Runs and reports through context.reporter; returns the lines printed below
   // "run N finished: NAME".
   virtual std::string Run(RunContext& context) = 0;
+  // The data the run trains on (stored with the run before Run starts); nullopt for none.
+  virtual std::optional<DatasetRecord> Data() const { return std::nullopt; }
   // Called when Run returned or was interrupted: keep what the run measured on the way.
   virtual void AfterRun(RunServices& services) {}
 

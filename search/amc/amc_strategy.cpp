@@ -74,6 +74,7 @@ class AmcStrategy : public Strategy {
     problem_ = std::make_unique<AmcProblem>(source_.net, source_.weights, config, data_, cost);
   }
   const Config& StoredConfig() const override { return config_; }
+  std::optional<DatasetRecord> Data() const override { return DescribeData(data_, config_.data); }
 
   std::string Run(RunContext& context) override {
     const AmcResult result = RunAmc(*problem_, TrainContextOf(context));

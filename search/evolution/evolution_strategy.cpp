@@ -58,6 +58,9 @@ class EvolutionStrategy : public Strategy {
   void Prepare(const Config& config, RunServices& services, bool show_progress, int64_t) override;
   // The supernet's data split, so held-out images stay unseen.
   const Config& StoredConfig() const override { return run_config_; }
+  std::optional<DatasetRecord> Data() const override {
+    return DescribeData(data_, run_config_.data);
+  }
   std::string Run(RunContext& context) override;
 
  private:
@@ -87,17 +90,17 @@ void EvolutionStrategy::Prepare(const Config& config, RunServices& services, boo
                                 int64_t) {
   config_ = config;
   source_ = services.SupernetOf(config.evolution.supernet_run);
-  space_ = LoadSpace(source_.config.space);
   run_config_ = config;
   run_config_.data = source_.config.data;
   run_config_.space = source_.config.space;
+  data_ = LoadDataSplits(run_config_.data, source_.config.seed);
+  space_ = FitSpaceToData(LoadSpace(source_.config.space), data_.train, config.source_path);
   targets_ = ParseTargets(config);
   for (const TargetSpec& t : targets_)  // every device checked before any run starts
     if (!devices_.count(t.device))
       devices_[t.device] =
           OpenDeviceLatency(services, space_, run_config_, t.device, show_progress);
   CheckTargetsReachable();
-  data_ = LoadDataSplits(run_config_.data, source_.config.seed);
   specializer_ = std::make_unique<Specializer>(space_, run_config_, data_, source_.checkpoint);
 }
 

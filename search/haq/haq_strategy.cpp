@@ -84,6 +84,7 @@ class HaqStrategy : public Strategy {
     problem_ = std::make_unique<HaqProblem>(source.net, source.weights, config, data_, cost);
   }
   const Config& StoredConfig() const override { return config_; }
+  std::optional<DatasetRecord> Data() const override { return DescribeData(data_, config_.data); }
 
   std::string Run(RunContext& context) override {
     const HaqResult result = RunHaq(*problem_, TrainContextOf(context));

@@ -55,6 +55,7 @@ class ProxylessStrategy : public Strategy {
   void Prepare(const Config& config, RunServices& services, bool show_progress,
                int64_t resumed_run) override;
   const Config& StoredConfig() const override { return config_; }
+  std::optional<DatasetRecord> Data() const override { return DescribeData(data_, config_.data); }
   std::string Run(RunContext& context) override;
 
   bool resumable() const override { return true; }
@@ -105,16 +106,14 @@ void ProxylessStrategy::RebaseTable(RunServices& services, bool verbose, int64_t
   if (verbose) std::fprintf(stderr, "latency table %s\n", latency::RebaseText(*rebase_).c_str());
 }
 
-// What a search needs, checked before a run is stored or reopened: the space fits the data,
+// What a search needs, checked before a run is stored or reopened: the space shaped for the data,
 // the target is reachable, and the device's table holds every candidate.
 void ProxylessStrategy::Prepare(const Config& config, RunServices& services, bool show_progress,
                                 int64_t resumed_run) {
   config_ = config;
-  space_ = LoadSpace(config.space);
   data_ = LoadDataSplits(config.data, config.seed);
+  space_ = FitSpaceToData(LoadSpace(config.space), data_.train, config.source_path);
   by_latency_ = config.proxyless.target_kind == ProxylessTarget::kLatency;
-  CheckFitsData("search space '" + space_.name + "'", space_.input_size, space_.input_channels,
-                space_.num_classes, data_.train, config.source_path, "space");
   if (!by_latency_) return CheckProxylessSearch(space_, config, data_, nullptr);
   table_ = services.CompleteTable(space_, config);
   RebaseTable(services, show_progress, resumed_run);

@@ -37,6 +37,7 @@ class TrainStrategy : public Strategy {
                   net_.num_classes, data_.train, config.source_path, "net");
   }
   const Config& StoredConfig() const override { return config_; }
+  std::optional<DatasetRecord> Data() const override { return DescribeData(data_, config_.data); }
 
   std::string Run(RunContext& context) override {
     return Summary(config_, net_, TrainNetwork(net_, config_, data_, TrainContextOf(context)));

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 
+#include "core/netspec.h"
 #include "results/store.h"
 #include "tests/support/run_command.h"
 
@@ -53,6 +54,24 @@ TEST(SearchCliTest, StoresTheRunWithDerivedAndFinalArchitectures) {
   bool entropy = false;
   for (const auto& m : store->Metrics(1)) entropy |= m.name == "stage1.block2.entropy";
   EXPECT_TRUE(entropy);
+}
+
+// synthetic-mbconv states 16x16x1 inputs and 4 classes; the search builds it for the data.
+TEST(SearchCliTest, TheSpaceTakesItsInputAndClassesFromTheData) {
+  const std::string db = MakeTempDir("search-fit") + "/h.db";
+  CommandResult r = RunHwnas(SearchArgs(
+      db, {"data.synthetic.image_size=12", "data.synthetic.channels=3", "data.synthetic.classes=3",
+           "proxyless.epochs=1", "proxyless.warmup_epochs=0"}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto store = results::Store::Open(db, results::Store::OpenMode::kExisting);
+  const auto archs = store->Architectures(1);
+  ASSERT_FALSE(archs.empty());
+  const NetSpec net = NetSpecFromJson(archs.back().record.netspec_json, "final");
+  EXPECT_EQ(net.input_size, 12);
+  EXPECT_EQ(net.input_channels, 3);
+  EXPECT_EQ(net.num_classes, 3);
+  EXPECT_EQ(net.layers.front().in_channels, 3);
+  EXPECT_EQ(net.layers.back().out_channels, 3);
 }
 
 TEST(SearchCliTest, FlopsTargetBelowTheCheapestNetworkExits78AndWritesNothing) {

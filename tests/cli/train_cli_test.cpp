@@ -59,6 +59,20 @@ TEST(TrainCliTest, StoresTheRunItsMetricsTheFinalNetworkAndItsWeights) {
   ASSERT_EQ(artifacts.size(), 1u);
   EXPECT_EQ(artifacts[0].kind, "weights");
   EXPECT_TRUE(fs::exists(fs::path(db).parent_path() / artifacts[0].path));
+
+  // The data it trained on, with the normalisation its network expects.
+  const std::optional<DatasetRecord> data = store->Dataset(1);
+  ASSERT_TRUE(data.has_value());
+  EXPECT_EQ(data->name, "synthetic");
+  EXPECT_EQ(data->height, 16);
+  EXPECT_EQ(data->channels, 1);
+  EXPECT_EQ(data->class_names, (std::vector<std::string>{"class0", "class1", "class2", "class3"}));
+  EXPECT_EQ(data->train_images + data->holdout_images, 256);
+  ASSERT_EQ(data->mean.size(), 1u);
+  EXPECT_GT(data->stddev.at(0), 0);
+  CommandResult show = RunHwnas({"--db", db, "results", "show", "1"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_THAT(show.out, HasSubstr("classes  0 class0, 1 class1, 2 class2, 3 class3"));
 }
 
 TEST(TrainCliTest, InvalidConfigExits78AndCreatesNoDatabase) {

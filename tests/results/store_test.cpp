@@ -222,6 +222,43 @@ TEST(StoreTest, ListFiltersAndOrdersNewestFirst) {
   EXPECT_EQ(summaries[0].values.at("accuracy"), 0.9);
 }
 
+TEST(StoreTest, DatasetRoundTripsAndGoesWithItsRun) {
+  auto store = Store::Open(NewDbPath("store-dataset"));
+  const int64_t id = store->BeginRun({});
+  EXPECT_FALSE(store->Dataset(id).has_value());
+  DatasetRecord data;
+  data.name = "folder";
+  data.path = "/data/flowers";
+  data.height = data.width = 64;
+  data.channels = 3;
+  data.class_names = {"daisy", "rose", "tulip \"red\""};
+  data.mean = {0.5f, 0.25f, 0.125f};
+  data.stddev = {0.3f, 0.2f, 0.1f};
+  data.train_images = 90;
+  data.holdout_images = 10;
+  data.test_images = 20;
+  data.skipped_files = {"/data/flowers/train/rose/broken.jpg"};
+  store->MakeReporter(id)->OnDataset(data);
+  data.train_images = 91;  // a second report replaces the first
+  store->MakeReporter(id)->OnDataset(data);
+
+  const std::optional<DatasetRecord> read = store->Dataset(id);
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(read->name, "folder");
+  EXPECT_EQ(read->path, "/data/flowers");
+  EXPECT_EQ(read->height, 64);
+  EXPECT_EQ(read->channels, 3);
+  EXPECT_EQ(read->class_names, data.class_names);
+  EXPECT_EQ(read->mean, data.mean);
+  EXPECT_EQ(read->stddev, data.stddev);
+  EXPECT_EQ(read->train_images, 91);
+  EXPECT_EQ(read->test_images, 20);
+  EXPECT_EQ(read->skipped_files, data.skipped_files);
+  store->DeleteRun(id);
+  const int64_t next = store->BeginRun({});
+  EXPECT_FALSE(store->Dataset(next).has_value());
+}
+
 TEST(StoreTest, DeleteRemovesTheRunAndAllItsRows) {
   auto store = Store::Open(NewDbPath("store-delete"));
   int64_t keep = AddSampleRun(*store, {"keep"});
