@@ -17,7 +17,8 @@ import tempfile
 # itself). This encodes ../shared/DESIGN.md's direction, cli -> search -> measure -> supernet ->
 # latency -> predictors -> core and cli -> results -> core, with runs/ (the run lifecycle and the
 # wiring of store and strategies) between cli and search/results; the CLI reaches strategies
-# only through runs/.
+# only through runs/. deploy/ (export to ONNX / TorchScript) sits beside search/ on supernet/,
+# and runs/ wires it to stored runs.
 ALLOWED = {
     "core": set(),
     "predictors": {"core"},
@@ -26,7 +27,9 @@ ALLOWED = {
     "supernet": {"latency", "predictors", "core"},
     "measure": {"supernet", "latency", "predictors", "core"},
     "search": {"measure", "supernet", "latency", "predictors", "core"},
-    "runs": {"search", "measure", "supernet", "latency", "predictors", "results", "core"},
+    "deploy": {"supernet", "latency", "predictors", "core"},
+    "runs": {"search", "deploy", "measure", "supernet", "latency", "predictors", "results",
+             "core"},
     "cli": {"runs", "measure", "latency", "predictors", "results", "core"},
 }
 TORCH_FREE = {"core", "results", "predictors", "latency", "cli"}

@@ -14,6 +14,10 @@ PACKAGES=(
   libgoogle-perftools-dev  # tcmalloc: LibTorch's allocations without kernel churn (CMakeLists.txt)
   python3        # scripts/check_docs.py, the docs_check test
   python3-torch  # only for the PyTorch comparison benchmark in bench/
+  # deploy/: ONNX export (libonnx + protobuf), OpenCV's DNN module runs exported ONNX files;
+  # tests/deploy checks the files from Python (onnx checker, cv2, NumPy, torch.jit.load)
+  libonnx-dev libprotobuf-dev libopencv-dnn-dev libopencv-imgcodecs-dev
+  python3-onnx python3-opencv python3-numpy
 )
 
 missing=()
