@@ -232,7 +232,7 @@ std::unique_ptr<DecodedImages> Output::Commit() {
 }
 
 // Runs work(i) for i in [0, n) on TBB workers a chunk at a time, so that this thread can draw
-// progress and notice Ctrl-C between chunks; after each chunk `check(end)` may throw.
+// progress and notice Ctrl-C between chunks; after each chunk `check(begin, end)` may throw.
 template <typename Work, typename Check>
 void ForEachInChunks(int64_t n, ProgressBar& bar, const std::string& what, Work work, Check check) {
   constexpr int64_t kChunk = 128;

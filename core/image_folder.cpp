@@ -1,6 +1,8 @@
 #include "core/image_folder.h"
 
 #include <sys/stat.h>
+#include <tbb/combinable.h>
+#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -166,15 +168,26 @@ Dataset PartOf(const FolderListing& listing, const DecodedImages& images, int64_
   return data;
 }
 
-// Mean and stddev of the decodable train images, whichever part is loaded.
+// Mean and stddev of the decodable train images, whichever part is loaded: histograms per
+// thread (60000 RGB images at 64x64 are 737 M pixel values).
 ChannelStats TrainStats(const FolderListing& listing, const DecodedImages& images) {
   const int64_t channels = images.channels();
-  std::vector<std::vector<int64_t>> histogram(channels, std::vector<int64_t>(256, 0));
-  for (int64_t i : listing.train) {
-    if (!images.ok(i)) continue;
+  const int64_t pixels = images.image_bytes() / channels;
+  tbb::combinable<std::vector<int64_t>> partial(
+      [channels] { return std::vector<int64_t>(channels * 256, 0); });
+  tbb::parallel_for(size_t{0}, listing.train.size(), [&](size_t k) {
+    const int64_t i = listing.train[k];
+    if (!images.ok(i)) return;
+    std::vector<int64_t>& counts = partial.local();
     const uint8_t* p = images.image(i);
-    for (int64_t k = 0; k < images.image_bytes(); ++k) ++histogram[k % channels][p[k]];
-  }
+    for (int64_t x = 0; x < pixels; ++x, p += channels) {
+      for (int64_t c = 0; c < channels; ++c) ++counts[c * 256 + p[c]];
+    }
+  });
+  std::vector<std::vector<int64_t>> histogram(channels, std::vector<int64_t>(256, 0));
+  partial.combine_each([&](const std::vector<int64_t>& counts) {
+    for (int64_t j = 0; j < channels * 256; ++j) histogram[j / 256][j % 256] += counts[j];
+  });
   return ChannelStatsFromHistogram(histogram);
 }
 
