@@ -21,9 +21,9 @@ using yaml::StringRule;
 
 const std::vector<std::pair<std::string, DatasetKind>>& DatasetNames() {
   static const auto* const kNames = new std::vector<std::pair<std::string, DatasetKind>>{
-      {"fashion-mnist", DatasetKind::kFashionMnist},
-      {"cifar10", DatasetKind::kCifar10},
-      {"synthetic", DatasetKind::kSynthetic},
+      {"fashion-mnist", DatasetKind::kFashionMnist}, {"cifar10", DatasetKind::kCifar10},
+      {"synthetic", DatasetKind::kSynthetic},        {"folder", DatasetKind::kFolder},
+      {"cifar100", DatasetKind::kCifar100},
   };
   return *kNames;
 }
@@ -71,6 +71,24 @@ Schema<DataOptions> DataSchema() {
   s.Section("augment", &O::augment, AugmentSchema(), "training-time augmentation");
   s.Section("synthetic", &O::synthetic, SyntheticSchema(),
             "the generated dataset (used when dataset is synthetic)");
+  s.Integer("image_size", &O::image_size, IntRange::Between(0, 1024),
+            "dataset folder: side of the square images after resizing the shorter side and "
+            "centre-cropping; required (0 = unset)");
+  s.Integer("channels", &O::channels, IntRange::Between(0, 3),
+            "dataset folder: 1 (grayscale), 3 (RGB) or 0 = from the images (all grayscale -> 1, "
+            "all colour -> 3)");
+  s.Real("test_fraction", &O::test_fraction, RealRange::OpenClosed(0, 0.9),
+         "dataset folder without train/ and test/: share of each class's images held out as the "
+         "test set (the same images for every seed)");
+  s.Bool("skip_bad_images", &O::skip_bad_images,
+         "dataset folder: leave out images that cannot be decoded, list them and warn, instead "
+         "of stopping");
+  s.String("cache_dir", &O::cache_dir, StringRule::kAny,
+           "dataset folder: directory of the decoded-image cache; empty = $XDG_CACHE_HOME/hwnas, "
+           "else ~/.cache/hwnas");
+  s.Enum("cifar100_labels", &O::cifar100_labels,
+         {{"fine", Cifar100Labels::kFine}, {"coarse", Cifar100Labels::kCoarse}},
+         "dataset cifar100: the 100 fine classes or the 20 coarse superclasses");
   return s;
 }
 
@@ -452,8 +470,34 @@ void CheckEvolutionKeys(const yaml::Mapping& root, const Config& config) {
                                          "'; expected ridge, gbt or ridge+gbt)");
 }
 
+// Folder datasets need a directory and an image size; the other datasets have a fixed shape.
+void CheckDataKeys(const yaml::Mapping& root, const Config& config) {
+  const DataOptions& d = config.data;
+  const yaml::Mapping section = root.Section("data");
+  if (d.channels == 2)
+    section.ReportError("channels", "got 2 (expected 0 = from the images, 1 or 3)");
+  if (d.dataset != DatasetKind::kFolder) {
+    if (d.image_size != 0)
+      section.ReportError("image_size", "only used with dataset folder (got " +
+                                            std::to_string(d.image_size) + "; expected 0)");
+    if (d.channels != 0)
+      section.ReportError("channels", "only used with dataset folder (got " +
+                                          std::to_string(d.channels) + "; expected 0)");
+    return;
+  }
+  if (d.path.empty())
+    section.ReportError("path",
+                        "required with dataset folder (expected the directory holding "
+                        "<class>/ folders, or train/ and test/ with <class>/ folders)");
+  if (d.image_size == 0)
+    section.ReportError("image_size",
+                        "required with dataset folder (expected the side in pixels that "
+                        "images are resized and centre-cropped to, e.g. 32)");
+}
+
 // Rules that involve more than one key.
 void CheckAcrossKeys(const yaml::Mapping& root, const Config& config) {
+  CheckDataKeys(root, config);
   const StrategyInfo* strategy = FindStrategy(config.strategy);
   if (strategy != nullptr && strategy->needs_net) {
     const std::string expected = "a path to a NetSpec YAML file; strategy " + config.strategy +

@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "core/errors.h"
+#include "core/image_folder.h"
 #include "core/rng.h"
 
 namespace hwnas {
@@ -25,7 +26,6 @@ constexpr int64_t kFashionSide = 28;
 constexpr int64_t kTenClasses = 10;
 constexpr int64_t kCifarSide = 32;
 constexpr int64_t kCifarPlane = kCifarSide * kCifarSide;
-constexpr int64_t kCifarRecord = 1 + 3 * kCifarPlane;  // label byte + CHW planes
 constexpr double kPi = 3.14159265358979323846;
 
 std::string FashionHint() {
@@ -189,29 +189,60 @@ std::vector<uint8_t> ReadBinaryFile(const std::string& path, const std::string& 
   return bytes;
 }
 
-// Appends one CIFAR-10 binary file, converting each record from CHW planes to HWC.
-void AppendCifarFile(const std::string& path, Dataset* data) {
-  std::vector<uint8_t> bytes = ReadBinaryFile(path, CifarHint());
-  if (bytes.empty() || bytes.size() % kCifarRecord != 0) {
+// A CIFAR binary version: records of `label_bytes` label bytes, then R, G, B planes; the label
+// used is byte `label_index` (CIFAR-100: 0 coarse, 1 fine).
+struct CifarFormat {
+  std::string name;  // "CIFAR-10"
+  std::string hint;
+  int64_t label_bytes = 1;
+  int64_t label_index = 0;
+  int64_t classes = kTenClasses;
+};
+
+// Appends one CIFAR binary file, converting each record from CHW planes to HWC.
+void AppendCifarFile(const std::string& path, const CifarFormat& format, Dataset* data) {
+  std::vector<uint8_t> bytes = ReadBinaryFile(path, format.hint);
+  const int64_t record_bytes = format.label_bytes + 3 * kCifarPlane;
+  if (bytes.empty() || bytes.size() % record_bytes != 0) {
+    const std::string labels = format.label_bytes == 1 ? "1 label byte" : "2 label bytes";
     throw DataError(path + ": size " + std::to_string(bytes.size()) +
-                    " bytes is not a positive multiple of 3073 (1 label byte + 3072 pixel bytes "
-                    "per record); the file is truncated or not the CIFAR-10 binary version");
+                    " bytes is not a positive multiple of " + std::to_string(record_bytes) + " (" +
+                    labels + " + 3072 pixel bytes per record); the file is truncated or not the " +
+                    format.name + " binary version");
   }
-  int64_t records = static_cast<int64_t>(bytes.size()) / kCifarRecord;
+  int64_t records = static_cast<int64_t>(bytes.size()) / record_bytes;
   size_t base = data->pixels.size();
   data->pixels.resize(base + records * 3 * kCifarPlane);
   for (int64_t r = 0; r < records; ++r) {
-    const uint8_t* record = bytes.data() + r * kCifarRecord;
-    if (record[0] >= kTenClasses) {
+    const uint8_t* record = bytes.data() + r * record_bytes;
+    const int64_t label = record[format.label_index];
+    if (label >= format.classes) {
       throw DataError(path + ": record " + std::to_string(r) + " has label " +
-                      std::to_string(record[0]) + ", expected 0..9");
+                      std::to_string(label) + ", expected 0.." +
+                      std::to_string(format.classes - 1));
     }
-    data->labels.push_back(record[0]);
+    data->labels.push_back(label);
+    const uint8_t* planes = record + format.label_bytes;
     uint8_t* out = data->pixels.data() + base + r * 3 * kCifarPlane;
     for (int64_t p = 0; p < kCifarPlane; ++p) {
-      for (int64_t c = 0; c < 3; ++c) out[p * 3 + c] = record[1 + c * kCifarPlane + p];
+      for (int64_t c = 0; c < 3; ++c) out[p * 3 + c] = planes[c * kCifarPlane + p];
     }
   }
+}
+
+// One name per line of `dir`/`file` if it exists and has `count` non-empty lines, else class<N>.
+std::vector<std::string> ClassNamesFile(const std::string& dir, const std::string& file,
+                                        int64_t count) {
+  std::ifstream in(JoinPath(dir, file));
+  std::vector<std::string> names;
+  for (std::string line; std::getline(in, line);) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (!line.empty()) names.push_back(line);
+  }
+  if (static_cast<int64_t>(names.size()) == count) return names;
+  names.clear();
+  for (int64_t c = 0; c < count; ++c) names.push_back("class" + std::to_string(c));
+  return names;
 }
 
 void CheckSyntheticOptions(const SyntheticOptions& o) {
@@ -281,6 +312,10 @@ const char* DatasetPrefix(DatasetKind kind) {
       return "cifar10";
     case DatasetKind::kSynthetic:
       return "synthetic";
+    case DatasetKind::kFolder:
+      return "folder";
+    case DatasetKind::kCifar100:
+      return "cifar100";
   }
   return "dataset";
 }
@@ -308,23 +343,6 @@ std::vector<int64_t> HoldoutQuota(const std::vector<int64_t>& counts, double fra
     }
   }
   return quota;
-}
-
-// Splits `order` (shuffled train indices) into training and held-out indices, keeping order.
-void SplitStratified(const Dataset& full, const std::vector<int64_t>& order, double fraction,
-                     std::vector<int64_t>* train, std::vector<int64_t>* holdout) {
-  std::vector<int64_t> counts(full.num_classes, 0);
-  for (int64_t i : order) ++counts[full.labels[i]];
-  std::vector<int64_t> quota = HoldoutQuota(counts, fraction);
-  for (int64_t i : order) {
-    int64_t label = full.labels[i];
-    if (quota[label] > 0) {
-      --quota[label];
-      holdout->push_back(i);
-    } else {
-      train->push_back(i);
-    }
-  }
 }
 
 void CheckSplitOptions(const DataOptions& options) {
@@ -363,6 +381,10 @@ ChannelStats ComputeChannelStats(const Dataset& data) {
   // A histogram per channel is exact and avoids float accumulation over millions of pixels.
   std::vector<std::vector<int64_t>> histogram(data.channels, std::vector<int64_t>(256, 0));
   for (size_t i = 0; i < data.pixels.size(); ++i) ++histogram[i % data.channels][data.pixels[i]];
+  return ChannelStatsFromHistogram(histogram);
+}
+
+ChannelStats ChannelStatsFromHistogram(const std::vector<std::vector<int64_t>>& histogram) {
   ChannelStats stats;
   for (const auto& h : histogram) {
     double n = 0, sum = 0, sum_sq = 0;
@@ -419,16 +441,41 @@ Dataset LoadCifar10(const std::string& dir, DataPart part) {
   data.num_classes = kTenClasses;
   data.class_names = {"airplane", "automobile", "bird",  "cat",  "deer",
                       "dog",      "frog",       "horse", "ship", "truck"};
+  const CifarFormat format{"CIFAR-10", CifarHint()};
   if (part == DataPart::kTrain) {
     for (int b = 1; b <= 5; ++b) {
-      AppendCifarFile(JoinPath(dir, "data_batch_" + std::to_string(b) + ".bin"), &data);
+      AppendCifarFile(JoinPath(dir, "data_batch_" + std::to_string(b) + ".bin"), format, &data);
     }
   } else {
-    AppendCifarFile(JoinPath(dir, "test_batch.bin"), &data);
+    AppendCifarFile(JoinPath(dir, "test_batch.bin"), format, &data);
   }
   // The standard per-channel statistics of the 50000 training images.
   data.mean = {0.4914f, 0.4822f, 0.4465f};
   data.stddev = {0.2470f, 0.2435f, 0.2616f};
+  return data;
+}
+
+Dataset LoadCifar100(const std::string& dir, DataPart part, Cifar100Labels labels) {
+  const std::string files = "train.bin and test.bin (the CIFAR-100 binary version)";
+  if (dir.empty()) {
+    throw DataError("CIFAR-100 has no default location: set data.path to the directory holding " +
+                    files);
+  }
+  const bool fine = labels == Cifar100Labels::kFine;
+  const CifarFormat format{"CIFAR-100", "(set data.path to the directory holding " + files + ")", 2,
+                           fine ? 1 : 0, fine ? 100 : 20};
+  Dataset data;
+  data.name = std::string("cifar100/") + (part == DataPart::kTrain ? "train" : "test");
+  data.channels = 3;
+  data.height = data.width = kCifarSide;
+  data.num_classes = format.classes;
+  data.class_names =
+      ClassNamesFile(dir, fine ? "fine_label_names.txt" : "coarse_label_names.txt", format.classes);
+  AppendCifarFile(JoinPath(dir, part == DataPart::kTrain ? "train.bin" : "test.bin"), format,
+                  &data);
+  // The standard per-channel statistics of the 50000 CIFAR-100 training images.
+  data.mean = {0.5071f, 0.4865f, 0.4409f};
+  data.stddev = {0.2673f, 0.2564f, 0.2762f};
   return data;
 }
 
@@ -457,8 +504,29 @@ Dataset LoadDataset(const DataOptions& options, DataPart part, uint64_t seed) {
       return LoadCifar10(options.path, part);
     case DatasetKind::kSynthetic:
       return MakeSyntheticDataset(options.synthetic, seed, part);
+    case DatasetKind::kFolder:
+      return LoadImageFolder(options, part);
+    case DatasetKind::kCifar100:
+      return LoadCifar100(options.path, part, options.cifar100_labels);
   }
   throw std::invalid_argument("unknown dataset kind");
+}
+
+void SplitByClass(const std::vector<int64_t>& labels, int64_t num_classes,
+                  const std::vector<int64_t>& order, double fraction, std::vector<int64_t>* kept,
+                  std::vector<int64_t>* held_out) {
+  std::vector<int64_t> counts(num_classes, 0);
+  for (int64_t i : order) ++counts[labels[i]];
+  std::vector<int64_t> quota = HoldoutQuota(counts, fraction);
+  for (int64_t i : order) {
+    int64_t label = labels[i];
+    if (quota[label] > 0) {
+      --quota[label];
+      held_out->push_back(i);
+    } else {
+      kept->push_back(i);
+    }
+  }
 }
 
 Dataset Subset(const Dataset& data, const std::vector<int64_t>& indices, std::string name) {
@@ -495,9 +563,11 @@ DataSplits LoadDataSplits(const DataOptions& options, uint64_t seed) {
     order.resize(options.train_limit);
   }
   std::vector<int64_t> train_indices, holdout_indices;
-  SplitStratified(full, order, options.holdout_fraction, &train_indices, &holdout_indices);
+  SplitByClass(full.labels, full.num_classes, order, options.holdout_fraction, &train_indices,
+               &holdout_indices);
   DataSplits splits;
   splits.train = Subset(full, train_indices, prefix + "/train");
+  splits.train.skipped_files = std::move(full.skipped_files);
   splits.holdout = Subset(full, holdout_indices, prefix + "/holdout");
   full = Dataset();  // release the full train set before loading the test set
   splits.test = LoadDataset(options, DataPart::kTest, seed);
@@ -526,6 +596,9 @@ DatasetRecord DescribeData(const DataSplits& splits, const DataOptions& options)
   record.train_images = train.size();
   record.holdout_images = splits.holdout.size();
   record.test_images = splits.test.size();
+  record.skipped_files = train.skipped_files;
+  record.skipped_files.insert(record.skipped_files.end(), splits.test.skipped_files.begin(),
+                              splits.test.skipped_files.end());
   return record;
 }
 

@@ -9,7 +9,8 @@
 
 namespace hwnas {
 
-enum class DatasetKind { kFashionMnist, kCifar10, kSynthetic };
+enum class DatasetKind { kFashionMnist, kCifar10, kSynthetic, kFolder, kCifar100 };
+enum class Cifar100Labels { kFine, kCoarse };
 
 // A deterministic dataset with class-dependent patterns that a small network learns quickly.
 struct SyntheticOptions {
@@ -36,6 +37,13 @@ struct DataOptions {
   int64_t prefetch_batches = 4;  // batches prepared ahead of the trainer
   AugmentOptions augment;
   SyntheticOptions synthetic;
+  // Image folders (dataset folder, docs/datasets.md): decoded once into a cache, then mapped.
+  int64_t image_size = 0;  // side of the square images after resize + centre crop; required
+  int64_t channels = 0;    // 1 gray, 3 RGB, 0 = from the images (all gray -> 1, all colour -> 3)
+  double test_fraction = 0.2;    // one tree DIR/<class>/: share of each class held out as test set
+  bool skip_bad_images = false;  // leave out (and list) files that cannot be decoded
+  std::string cache_dir;         // empty = $XDG_CACHE_HOME/hwnas, else ~/.cache/hwnas
+  Cifar100Labels cifar100_labels = Cifar100Labels::kFine;  // 100 fine or 20 coarse classes
 };
 
 // Where latency is measured or looked up.

@@ -26,6 +26,7 @@ inline constexpr uint64_t kCalibration = 9;  // AMC: feature-map points sampled 
 inline constexpr uint64_t kEvolution = 10;   // evolution: index = generation, then child
 inline constexpr uint64_t kAccuracySample = 11;  // architectures scored to fit a predictor
 inline constexpr uint64_t kPredictorSplit = 12;  // predictor train/test splits, index = repeat
+inline constexpr uint64_t kFolderSplit = 13;  // image folders: test split and test order (seed 0)
 }  // namespace rng_stream
 
 // The SplitMix64 finaliser: a bijective 64-bit mix with full avalanche.

@@ -12,6 +12,9 @@ PACKAGES=(
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libbenchmark-dev
   libopenblas0 libxgboost-dev dataset-fashion-mnist
   libgoogle-perftools-dev  # tcmalloc: LibTorch's allocations without kernel churn (CMakeLists.txt)
+  # folder datasets: OpenCV decodes JPEG/PNG (core/image_decode.cpp); libjpeg writes the CMYK
+  # JPEG of the bad-input tests (OpenCV cannot)
+  libopencv-core-dev libopencv-imgcodecs-dev libopencv-imgproc-dev libjpeg-dev
   python3        # scripts/check_docs.py, the docs_check test
   python3-torch  # only for the PyTorch comparison benchmark in bench/
   # deploy/: ONNX export (libonnx + protobuf), OpenCV's DNN module runs exported ONNX files;

@@ -313,14 +313,41 @@ TEST(ConfigErrorTest, TopLevelNotAMapping) {
                           "words\"; expected a mapping of keys)"));
 }
 
+TEST(ConfigErrorTest, FolderDatasetsNeedAPathAndAnImageSize) {
+  EXPECT_THAT(Errors(std::string(kMinimal) + "data:\n  dataset: folder\n"),
+              ElementsAre("test.yaml:3:1: error: data.path: required with dataset folder "
+                          "(expected the directory holding <class>/ folders, or train/ and test/ "
+                          "with <class>/ folders)",
+                          "test.yaml:3:1: error: data.image_size: required with dataset folder "
+                          "(expected the side in pixels that images are resized and "
+                          "centre-cropped to, e.g. 32)"));
+  EXPECT_THAT(Errors(kMinimal, {"data.dataset=folder", "data.path=x", "data.image_size=32",
+                                "data.channels=2"}),
+              ElementsAre("override 'data.channels=2': error: data.channels: got 2 (expected 0 "
+                          "= from the images, 1 or 3)"));
+  EXPECT_THAT(Errors(kMinimal, {"data.image_size=32"}),
+              ElementsAre("override 'data.image_size=32': error: data.image_size: only used "
+                          "with dataset folder (got 32; expected 0)"));
+  EXPECT_THAT(Errors(kMinimal, {"data.dataset=folder", "data.path=x", "data.image_size=32",
+                                "data.test_fraction=0", "data.cifar100_labels=medium"}),
+              ElementsAre("override 'data.test_fraction=0': error: data.test_fraction: out of "
+                          "range (got 0; expected a number in (0, 0.9])",
+                          "override 'data.cifar100_labels=medium': error: data.cifar100_labels: "
+                          "unknown value (got \"medium\"; expected one of fine, coarse)"));
+  EXPECT_THAT(Errors(kMinimal, {"data.dataset=folder", "data.path=x", "data.image_size=32"}),
+              ElementsAre());
+}
+
 TEST(ConfigErrorTest, WrongEnumValueListsTheNames) {
   EXPECT_THAT(Errors(std::string(kMinimal) + "data:\n  dataset: mnist\n"),
               ElementsAre("test.yaml:4:12: error: data.dataset: unknown value (got \"mnist\"; "
-                          "expected one of fashion-mnist, cifar10, synthetic)"));
-  EXPECT_THAT(Errors(std::string(kMinimal) + "data:\n  dataset: cifar\n"),
-              ElementsAre("test.yaml:4:12: error: data.dataset: unknown value (got \"cifar\"; "
-                          "expected one of fashion-mnist, cifar10, synthetic); did you mean "
-                          "'cifar10'?"));
+                          "expected one of fashion-mnist, cifar10, synthetic, folder, cifar100)"));
+  EXPECT_THAT(
+      Errors(std::string(kMinimal) + "data:\n  dataset: cifar\n"),
+      ElementsAre(
+          "test.yaml:4:12: error: data.dataset: unknown value (got \"cifar\"; "
+          "expected one of fashion-mnist, cifar10, synthetic, folder, cifar100); did you mean "
+          "'cifar10'?"));
   EXPECT_THAT(
       Errors("strategy: proxyles\nnet: a.yaml\n"),
       ElementsAre(
@@ -498,6 +525,12 @@ TEST(ConfigToYamlTest, PrintsEveryDefaultInSchemaOrder) {
             "    channels: 1\n"
             "    classes: 4\n"
             "    noise: 0.25\n"
+            "  image_size: 0\n"
+            "  channels: 0\n"
+            "  test_fraction: 0.2\n"
+            "  skip_bad_images: false\n"
+            "  cache_dir: \"\"\n"
+            "  cifar100_labels: fine\n"
             "device:\n"
             "  name: \"cpu\"\n"
             "  threads: 1\n"
@@ -707,7 +740,7 @@ TEST(ConfigNamesTest, StrategiesAndDatasets) {
 
 TEST(DescribeConfigKeysTest, ListsEveryKeyWithTypeAndDefault) {
   std::vector<ConfigKeyDoc> keys = DescribeConfigKeys();
-  ASSERT_EQ(keys.size(), 125u);  // 52 + amc (17 + agent 11) + haq (19 + agent 11) + evolution 15
+  ASSERT_EQ(keys.size(), 131u);  // 58 + amc (17 + agent 11) + haq (19 + agent 11) + evolution 15
   auto find = [&](const std::string& key) {
     for (const auto& row : keys) {
       if (row.key == key) return row;
