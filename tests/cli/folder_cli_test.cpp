@@ -65,8 +65,9 @@ TEST_F(FolderCliTest, TrainLearnsAFolderOfPngImagesAboveChance) {
 TEST_F(FolderCliTest, SearchLearnsAFolderOfImagesAboveChance) {
   FashionFolderOptions o{4, 60, 0, "mixed", false, "test"};  // one tree, split 80/20
   WriteFashionFolder(dir_, o);
-  CommandResult r = RunHwnas(
-      Args("search", "search-synthetic.yaml", {"device.name=roofline-example", "train.epochs=1"}));
+  CommandResult r = RunHwnas(Args("search", "search-synthetic.yaml",
+                                  {"device.name=roofline-example", "train.epochs=1",
+                                   "proxyless.retrain_epochs=15", "train.learning_rate=0.05"}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_GT(FinalTestAccuracy(), 0.4);
 }

@@ -751,7 +751,8 @@ TEST(DescribeConfigKeysTest, ListsEveryKeyWithTypeAndDefault) {
   EXPECT_EQ(find("train.epochs").type, "an integer in [1, 10000]");
   EXPECT_EQ(find("train.epochs").default_value, "2");
   EXPECT_EQ(find("train.learning_rate").type, "a number in (0, 10]");
-  EXPECT_EQ(find("data.dataset").type, "one of fashion-mnist, cifar10, synthetic");
+  EXPECT_EQ(find("data.dataset").type,
+            "one of fashion-mnist, cifar10, synthetic, folder, cifar100");
   EXPECT_EQ(find("data.dataset").default_value, "fashion-mnist");
   EXPECT_EQ(find("data.augment").type, "a mapping");
   EXPECT_EQ(find("data.augment.horizontal_flip").default_value, "true");
