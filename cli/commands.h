@@ -30,5 +30,7 @@ void AddLatencyReadCommands(CLI::App& latency, const GlobalOptions& global);
 // `latency` with every subcommand (engine only).
 void AddLatencyCommands(CLI::App& app, const GlobalOptions& global);
 void AddPredictorCommands(CLI::App& app);
+void AddExportCommand(CLI::App& app, const GlobalOptions& global);   // engine only
+void AddPredictCommand(CLI::App& app, const GlobalOptions& global);  // engine only
 
 }  // namespace hwnas::cli

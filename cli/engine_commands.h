@@ -90,4 +90,20 @@ inline constexpr EngineCommand kLatencyCorrectCommand{
     "--test-run scores it on another validation run first. Example:\n"
     "  hwnas latency correct --space fmnist-mbconv --device cpu --runs 2 --test-run 3"};
 
+inline constexpr EngineCommand kExportCommand{
+    "export",
+    "Export a finished run's network for other runtimes: ONNX (checked by ONNX's checker and\n"
+    "shape inference) or TorchScript. The model takes N x C x H x W pixels in [0, 1] (RGB),\n"
+    "normalises them itself and returns logits; class names, mean and stddev are in its\n"
+    "metadata (docs/export.md). Example:\n"
+    "  hwnas export 3 --format onnx --out fmnist.onnx"};
+
+inline constexpr EngineCommand kPredictCommand{
+    "predict",
+    "The most probable classes of image files, with names and probabilities, from a stored\n"
+    "run's final network or an exported file (ONNX through OpenCV's DNN module, TorchScript\n"
+    "through torch::jit). Images are decoded and cropped as the run's data was. Example:\n"
+    "  hwnas predict 3 shoe.png shirt.jpg\n"
+    "  hwnas predict fmnist.onnx shoe.png --top 3"};
+
 }  // namespace hwnas::cli

@@ -15,6 +15,8 @@ void AddEveryCommand(CLI::App& app, const GlobalOptions& global) {
   AddSearchCommand(app, global);
   AddLatencyCommands(app, global);
   AddPredictorCommands(app);
+  AddExportCommand(app, global);
+  AddPredictCommand(app, global);
 }
 
 }  // namespace

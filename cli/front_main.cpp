@@ -30,6 +30,8 @@ void AddFrontCommands(CLI::App& app, const GlobalOptions& global, char** argv) {
   AddEngineStub(app, SearchCommand(), argv);
   AddLatency(app, global, argv);
   AddPredictorCommands(app);
+  AddEngineStub(app, kExportCommand, argv);
+  AddEngineStub(app, kPredictCommand, argv);
 }
 
 }  // namespace

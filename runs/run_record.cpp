@@ -26,4 +26,10 @@ std::string ArtifactDir(const std::string& db_path, int64_t run_id) {
       .string();
 }
 
+std::string ArtifactPath(const std::string& stored, const std::string& db_path) {
+  namespace fs = std::filesystem;
+  if (!fs::path(stored).is_relative()) return stored;
+  return (fs::absolute(db_path).parent_path() / stored).lexically_normal();
+}
+
 }  // namespace hwnas::runs

@@ -15,4 +15,8 @@ results::RunInfo MakeRunInfo(const Config& config);
 // <directory of the database>/hwnas-artifacts/run-<id>.
 std::string ArtifactDir(const std::string& db_path, int64_t run_id);
 
+// Where an artifact path as stored lies: artifacts are stored relative to the database's
+// directory when they lie inside it, absolute otherwise.
+std::string ArtifactPath(const std::string& stored, const std::string& db_path);
+
 }  // namespace hwnas::runs

@@ -15,12 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Artifacts are stored relative to the database's directory when they lie inside it.
-std::string ArtifactPath(const std::string& stored, const std::string& db_path) {
-  if (!fs::path(stored).is_relative()) return stored;
-  return (fs::absolute(db_path).parent_path() / stored).lexically_normal();
-}
-
 // Episodes are scored on the held-out split; if it is drawn differently from the one the source
 // network trained with, some held-out images were training images and scores run high.
 void WarnIfSplitDiffers(const results::RunRecord& run, const Config& config) {

@@ -16,10 +16,10 @@ PACKAGES=(
   # JPEG of the bad-input tests (OpenCV cannot)
   libopencv-core-dev libopencv-imgcodecs-dev libopencv-imgproc-dev libjpeg-dev
   python3        # scripts/check_docs.py, the docs_check test
-  python3-torch  # only for the PyTorch comparison benchmark in bench/
+  python3-torch  # the PyTorch comparison benchmark in bench/; tests/deploy loads TorchScript exports
   # deploy/: ONNX export (libonnx + protobuf), OpenCV's DNN module runs exported ONNX files;
   # tests/deploy checks the files from Python (onnx checker, cv2, NumPy, torch.jit.load)
-  libonnx-dev libprotobuf-dev libopencv-dnn-dev libopencv-imgcodecs-dev
+  libonnx-dev libprotobuf-dev libopencv-dnn-dev
   python3-onnx python3-opencv python3-numpy
 )
 

@@ -34,7 +34,7 @@ TEST(ConfigCliTest, ValidateReportsEveryProblemWithExitCode78) {
             "bad.yaml:3:1: error: epochs: unknown key; did you mean 'proxyless.epochs' or "
             "'train.epochs'?\n"
             "bad.yaml:5:12: error: data.dataset: unknown value (got \"mnist\"; expected one of "
-            "fashion-mnist, cifar10, synthetic)\n"
+            "fashion-mnist, cifar10, synthetic, folder, cifar100)\n"
             "override 'train.epochs=zero': error: train.epochs: wrong type (got \"zero\"; "
             "expected an integer in [1, 10000])\n");
 }

@@ -29,15 +29,26 @@ TEST(ExportTest, ARunWithEverythingItRecorded) {
   std::string file = std::filesystem::path(path).parent_path() / "w.pt";
   hwnas::testing::WriteFile(file, "weights");
   reporter->OnArtifact("weights", file);
+  DatasetRecord data;
+  data.name = "folder";
+  data.height = data.width = 32;
+  data.channels = 3;
+  data.class_names = {"cat", "dog"};
+  data.mean = {0.5f, 0.5f, 0.5f};
+  data.stddev = {0.25f, 0.25f, 0.25f};
+  reporter->OnDataset(data);
 
   // Dump and parse again: what a consumer of the exported file sees.
   auto json = nlohmann::json::parse(ExportRunsJson(*store, {id}).dump());
   EXPECT_EQ(json["format"], "hwnas-results");
-  EXPECT_EQ(json["schema_version"], 1);
+  EXPECT_EQ(json["schema_version"], 2);  // 2: run_datasets
   ASSERT_EQ(json["runs"].size(), 1u);
   const auto& run = json["runs"][0];
   EXPECT_EQ(run["id"], id);
   EXPECT_EQ(run["name"], "exported");
+  EXPECT_EQ(run["data"]["class_names"], nlohmann::json::array({"cat", "dog"}));
+  EXPECT_EQ(run["data"]["height"], 32);
+  EXPECT_EQ(run["data"]["stddev"][2], 0.25);
   EXPECT_EQ(run["strategy"], "haq");
   EXPECT_EQ(run["status"], "finished");
   EXPECT_EQ(run["seed"], 7);
