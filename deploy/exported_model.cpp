@@ -105,6 +105,14 @@ std::pair<std::unique_ptr<ExportedModel::Runtime>, ExportMetadata> LoadOnnx(
   if (entries.empty())
     throw DataError(path + ": an ONNX model without hwnas metadata (not exported by hwnas)");
   ExportMetadata metadata = MetadataFromEntries(entries, path);
+  // Known before OpenCV tries (and logs its own parse errors): see docs/export.md.
+  for (const OperatorBits& op : metadata.operator_bits)
+    if (op.bits.weight < 32 || op.bits.activation < 32)
+      throw DataError(path + ": a quantized ONNX model (operator " + op.op + " at w" +
+                      std::to_string(op.bits.weight) + "a" + std::to_string(op.bits.activation) +
+                      "), which OpenCV " CV_VERSION
+                      "'s DNN module cannot run; use the TorchScript export (hwnas export RUN "
+                      "--format torchscript) or an ONNX runtime with QuantizeLinear support");
   try {
     cv::dnn::Net net = cv::dnn::readNetFromONNX(bytes.data(), bytes.size());
     net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
