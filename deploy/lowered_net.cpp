@@ -1,39 +1,24 @@
 #include "deploy/lowered_net.h"
 
-#include <torch/serialize.h>
-
 #include <fstream>
 #include <map>
 
 #include "core/errors.h"
 #include "supernet/fake_quant.h"
 #include "supernet/network.h"
+#include "supernet/weights.h"
 
 namespace hwnas::deploy {
 namespace {
 
 using TensorMap = std::map<std::string, torch::Tensor>;
 
-// torch::load replaces each tensor with the file's (set_), whatever its shape, so a weights file
-// of another NetSpec would load and only fail (or silently misbehave) later: compare shapes.
 TensorMap LoadChecked(supernet::Network& model, const std::string& path) {
-  const std::string what = path + " does not hold weights for network " + ArchString(model->spec());
-  std::map<std::string, std::vector<int64_t>> expected;
-  for (const auto& item : model->named_parameters())
-    expected[item.key()] = item.value().sizes().vec();
-  for (const auto& item : model->named_buffers()) expected[item.key()] = item.value().sizes().vec();
-  try {
-    torch::load(model, path);
-  } catch (const c10::Error& e) {
-    throw DataError(what + " (" + e.what_without_backtrace() + ")");
-  }
+  supernet::LoadCheckedWeights(
+      model, path, path + " does not hold weights for network " + ArchString(model->spec()));
   TensorMap tensors;
   for (const auto& item : model->named_parameters()) tensors[item.key()] = item.value().detach();
   for (const auto& item : model->named_buffers()) tensors[item.key()] = item.value().detach();
-  for (const auto& [key, tensor] : tensors)
-    if (tensor.sizes().vec() != expected.at(key))
-      throw DataError(what + " (" + key + " has shape " + c10::str(tensor.sizes()) +
-                      " in the file, the NetSpec needs " + c10::str(expected.at(key)) + ")");
   return tensors;
 }
 

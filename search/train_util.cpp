@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "core/errors.h"
+#include "supernet/weights.h"
 
 namespace hwnas::search {
 
@@ -78,26 +79,8 @@ double BatchesAccuracy(supernet::Network& model,
 }
 
 void LoadNetworkWeights(supernet::Network& model, const std::string& path) {
-  const std::string what =
-      "cannot load weights " + path + " for network " + ArchString(model->spec());
-  supernet::Network loaded(model->spec());
-  try {
-    torch::load(loaded, path);
-  } catch (const c10::Error& e) {
-    throw DataError(what + " (" + e.what_without_backtrace() + ")");
-  }
-  torch::NoGradGuard no_grad;
-  auto copy = [&](const auto& from, const auto& to) {
-    for (const auto& item : from) {
-      const torch::Tensor* target = to.find(item.key());
-      if (target == nullptr || !target->sizes().equals(item.value().sizes()))
-        throw DataError(what + " (" + item.key() + " has shape " + c10::str(item.value().sizes()) +
-                        " in the file)");
-      torch::Tensor(*target).copy_(item.value());
-    }
-  };
-  copy(loaded->named_parameters(), model->named_parameters());
-  copy(loaded->named_buffers(), model->named_buffers());
+  supernet::LoadCheckedWeights(
+      model, path, "cannot load weights " + path + " for network " + ArchString(model->spec()));
 }
 
 }  // namespace hwnas::search
