@@ -1,4 +1,4 @@
-// `hwnas results list|show|best|pareto|compare|export|delete`: answers questions about past
+// `hwnas results list|show|best|pareto|compare|export|delete|lineage`: answers questions about past
 // runs from the results database without re-running anything. Thin over results::Store,
 // results/selection.h and results/run_queries.h; every listing prints through cli/output.h in
 // the --format asked for. This file registers the group and `list`; results_*_cmd.cpp the rest.
@@ -36,7 +36,7 @@ void AddResultsListCommand(CLI::App& parent, const GlobalOptions& global) {
 
 void AddResultsCommands(CLI::App& app, const GlobalOptions& global) {
   CLI::App* results = app.add_subcommand(
-      "results", "query past runs: list, show, best, pareto, compare, export, delete");
+      "results", "query past runs: list, show, best, pareto, compare, export, delete, lineage");
   results->require_subcommand(1);
   results->footer(
       "Summary values of a run: every metric at its largest step, overlaid by the final\n"
@@ -49,6 +49,7 @@ void AddResultsCommands(CLI::App& app, const GlobalOptions& global) {
   AddResultsCompareCommand(*results, global);
   AddResultsExportCommand(*results, global);
   AddResultsDeleteCommand(*results, global);
+  AddResultsLineageCommand(*results, global);
 }
 
 }  // namespace hwnas::cli

@@ -48,5 +48,6 @@ void AddResultsParetoCommand(CLI::App& parent, const GlobalOptions& global);   /
 void AddResultsCompareCommand(CLI::App& parent, const GlobalOptions& global);  // ..._compare_cmd
 void AddResultsExportCommand(CLI::App& parent, const GlobalOptions& global);   // ..._export_cmd
 void AddResultsDeleteCommand(CLI::App& parent, const GlobalOptions& global);   // ..._export_cmd
+void AddResultsLineageCommand(CLI::App& parent, const GlobalOptions& global);  // ..._lineage_cmd
 
 }  // namespace hwnas::cli

@@ -4,7 +4,6 @@
 #include <CLI/CLI.hpp>
 
 #include <iostream>
-#include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -54,6 +53,8 @@ Section RunSection(const Store& store, const results::RunRecord& run) {
       {"strategy", run.strategy},
       {"status", results::RunStatusName(run.status)},
       {"parent_run", Cell(run.parent_run)},
+      {"stage", run.stage.empty() ? Cell() : Cell(run.stage)},
+      {"source_run", Cell(run.source_run)},
       {"device", run.device},
       {"dataset", run.dataset},
       {"seed", run.seed},
@@ -152,6 +153,14 @@ Section ArtifactsSection(const std::vector<results::ArtifactRecord>& artifacts) 
   return {"artifacts", std::move(table)};
 }
 
+Section StagesSection(const std::vector<results::StageRow>& stages) {
+  Table t{{"stage", "run", "accuracy", "latency_ms", "device", "flops", "params", "size", "s"}, {}};
+  for (const auto& [stage, run, n, seconds] : stages)
+    t.rows.push_back({stage, run, Cell(n.accuracy), Cell(n.measured_latency_ms), n.latency_device,
+                      n.flops, n.params, n.size_bits, Rounded(seconds)});
+  return {"stages (hwnas results lineage for the tree)", std::move(t)};
+}
+
 Section ConfigSection(const std::string& config_text) {
   Table table{{"line"}, {}, /*header=*/false};
   std::istringstream lines(config_text);
@@ -172,6 +181,8 @@ std::vector<Section> ShowSections(const Store& store, int64_t id) {
       sections.push_back(BreakdownSection(*breakdown));
     }
   }
+  const std::vector<results::StageRow> stages = results::PipelineStages(store, id);
+  if (!stages.empty()) sections.push_back(StagesSection(stages));
   auto artifacts = store.Artifacts(id);
   if (!artifacts.empty()) sections.push_back(ArtifactsSection(artifacts));
   if (!run.config_text.empty()) sections.push_back(ConfigSection(run.config_text));

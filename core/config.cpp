@@ -349,6 +349,21 @@ Schema<EvolutionOptions> EvolutionSchema() {
   return s;
 }
 
+Schema<PipelineOptions> PipelineSchema() {
+  using O = PipelineOptions;
+  Schema<O> s;
+  s.StringList("stages", &O::stages, StringRule::kNonEmpty,
+               "stages in this order, each optional: search (proxyless), retrain (train), prune "
+               "(amc), quantize (haq), export; each runs as a child run on the previous stage's "
+               "network");
+  s.String("quantize_device", &O::quantize_device, StringRule::kAny,
+           "device the quantize stage budgets on (a bit-cost model such as bitserial-bismo); "
+           "empty = device.name");
+  s.StringList("export_formats", &O::export_formats, StringRule::kNonEmpty,
+               "files the export stage writes: onnx, torchscript");
+  return s;
+}
+
 Schema<Config> ConfigSchema() {
   using O = Config;
   Schema<O> s;
@@ -360,7 +375,8 @@ Schema<Config> ConfigSchema() {
            "search of `space`, then train the derived network; amc = prune a trained network's "
            "channels with AMC, then fine-tune it; haq = choose a trained network's bit widths "
            "with HAQ, then fine-tune it; evolution = specialize a trained supernet to latency "
-           "targets with an accuracy predictor",
+           "targets with an accuracy predictor; pipeline = search, retrain, prune, quantize and "
+           "export as one resumable run of child runs",
            Presence::kRequired);
   s.Integer("seed", &O::seed, IntRange::AtLeast(0), "seeds every random number generator");
   s.Integer("threads", &O::threads, IntRange::Between(1, 256),
@@ -382,6 +398,8 @@ Schema<Config> ConfigSchema() {
   s.Section("haq", &O::haq, HaqSchema(), "HAQ mixed-precision quantization (strategy haq)");
   s.Section("evolution", &O::evolution, EvolutionSchema(),
             "predictor-driven specialization of a trained supernet (strategy evolution)");
+  s.Section("pipeline", &O::pipeline, PipelineSchema(),
+            "stages of a pipeline and what they are fed (strategy pipeline)");
   return s;
 }
 
@@ -391,26 +409,34 @@ Schema<Config> ConfigSchema() {
 // network is `net` with NAME.weights or the one of NAME.source_run, and the agent must have
 // episodes left after its warm-up.
 yaml::Mapping CheckCompressionKeys(const yaml::Mapping& root, const Config& config,
-                                   const std::string& name, const CompressionOptions& o) {
+                                   const std::string& name, const CompressionOptions& o,
+                                   bool fed_by_pipeline) {
   const yaml::Mapping section = root.Section(name);
   const std::string weights_key = name + ".weights";
   const bool from_run = !o.source_run.empty();
   const bool from_file = !config.net.empty() || !o.weights.empty();
-  if (from_run && from_file)
-    section.ReportError("source_run", "given together with net/" + weights_key +
-                                          " (expected either a run or a NetSpec file with its "
-                                          "weights)");
-  if (!from_run && !from_file)
-    section.ReportError("source_run",
-                        "missing (expected the id or name of a finished run, or "
-                        "`net` with " +
-                            weights_key + ": the trained network to " +
-                            (name == "amc" ? "prune" : "quantize") + ")");
-  if (!from_run && !config.net.empty() && o.weights.empty())
-    section.ReportError("weights", "missing (expected the weights file of `net`)");
-  if (!from_run && config.net.empty() && !o.weights.empty())
-    root.ReportError("net",
-                     "missing (expected the NetSpec YAML file " + weights_key + " belongs to)");
+  if (fed_by_pipeline) {
+    if (from_run || !o.weights.empty())
+      section.ReportError(from_run ? "source_run" : "weights",
+                          "given, but the pipeline feeds this stage the previous stage's network "
+                          "(expected it left out, or the stage first in pipeline.stages)");
+  } else {
+    if (from_run && from_file)
+      section.ReportError("source_run", "given together with net/" + weights_key +
+                                            " (expected either a run or a NetSpec file with its "
+                                            "weights)");
+    if (!from_run && !from_file)
+      section.ReportError("source_run",
+                          "missing (expected the id or name of a finished run, or "
+                          "`net` with " +
+                              weights_key + ": the trained network to " +
+                              (name == "amc" ? "prune" : "quantize") + ")");
+    if (!from_run && !config.net.empty() && o.weights.empty())
+      section.ReportError("weights", "missing (expected the weights file of `net`)");
+    if (!from_run && config.net.empty() && !o.weights.empty())
+      root.ReportError("net",
+                       "missing (expected the NetSpec YAML file " + weights_key + " belongs to)");
+  }
   if (o.agent.warmup_episodes >= o.episodes)
     section.ReportError("episodes", "got " + std::to_string(o.episodes) +
                                         ", not more than the agent's warm-up (expected more "
@@ -420,17 +446,17 @@ yaml::Mapping CheckCompressionKeys(const yaml::Mapping& root, const Config& conf
   return section;
 }
 
-void CheckAmcKeys(const yaml::Mapping& root, const Config& config) {
+void CheckAmcKeys(const yaml::Mapping& root, const Config& config, bool fed_by_pipeline = false) {
   const AmcOptions& a = config.amc;
-  const yaml::Mapping section = CheckCompressionKeys(root, config, "amc", a);
+  const yaml::Mapping section = CheckCompressionKeys(root, config, "amc", a, fed_by_pipeline);
   if (a.target_kind == AmcTarget::kLatency && a.target_ms <= 0)
     section.ReportError("target_ms",
                         "required with target_kind latency (expected a latency budget in ms, > 0)");
 }
 
-void CheckHaqKeys(const yaml::Mapping& root, const Config& config) {
+void CheckHaqKeys(const yaml::Mapping& root, const Config& config, bool fed_by_pipeline = false) {
   const HaqOptions& h = config.haq;
-  const yaml::Mapping section = CheckCompressionKeys(root, config, "haq", h);
+  const yaml::Mapping section = CheckCompressionKeys(root, config, "haq", h, fed_by_pipeline);
   if (h.min_bits > h.max_bits)
     section.ReportError("min_bits", "above haq.max_bits (got " + std::to_string(h.min_bits) +
                                         " > " + std::to_string(h.max_bits) + ")");
@@ -495,36 +521,82 @@ void CheckDataKeys(const yaml::Mapping& root, const Config& config) {
                         "images are resized and centre-cropped to, e.g. 32)");
 }
 
+// `net` must name a NetSpec file for a strategy (or pipeline stage) that trains it.
+void CheckNetKey(const yaml::Mapping& root, const Config& config, const std::string& who) {
+  const std::string expected = "a path to a NetSpec YAML file; " + who +
+                               " trains the network it "
+                               "describes";
+  if (root.Require("net", expected) && config.net.empty())
+    root.ReportError("net", "empty string (got \"\"; expected " + expected + ")");
+}
+
+// A ProxylessNAS search needs a space and its target.
+void CheckSearchKeys(const yaml::Mapping& root, const Config& config, const std::string& who) {
+  const std::string expected = "a search space name or YAML file; " + who + " searches it";
+  if (root.Require("space", expected) && config.space.empty())
+    root.ReportError("space", "empty string (got \"\"; expected " + expected + ")");
+  const ProxylessOptions& p = config.proxyless;
+  const yaml::Mapping section = root.Section("proxyless");
+  if (p.target_kind == ProxylessTarget::kLatency && p.target_ms <= 0)
+    section.ReportError("target_ms",
+                        "required with target_kind latency (expected a latency "
+                        "target in ms, > 0)");
+  if (p.target_kind == ProxylessTarget::kFlops && p.target_mflops <= 0)
+    section.ReportError("target_mflops",
+                        "required with target_kind flops (expected a target "
+                        "in million multiply-accumulates, > 0)");
+}
+
+// Stages known, in pipeline order, not starting with export; each stage's own keys checked as
+// its strategy checks them, except that only the first stage names where its network comes from.
+void CheckPipelineKeys(const yaml::Mapping& root, const Config& config) {
+  const yaml::Mapping section = root.Section("pipeline");
+  const std::vector<std::string>& stages = config.pipeline.stages;
+  const std::vector<std::string> order = {"search", "retrain", "prune", "quantize", "export"};
+  size_t last = 0;
+  for (size_t i = 0; i < stages.size(); ++i) {
+    const auto at = std::find(order.begin(), order.end(), stages[i]);
+    const size_t position = static_cast<size_t>(at - order.begin());
+    if (at == order.end())
+      section.ReportError("stages", "unknown stage '" + stages[i] +
+                                        "' (expected search, retrain, prune, quantize or export)");
+    else if (i > 0 && position <= last)
+      section.ReportError("stages", "'" + stages[i] + "' after '" + stages[i - 1] +
+                                        "' (expected the order search, retrain, prune, "
+                                        "quantize, export, each at most once)");
+    else
+      last = position;
+  }
+  if (stages.empty() || stages[0] == "export")
+    section.ReportError("stages",
+                        "nothing to export (expected search, retrain, prune or quantize "
+                        "before export)");
+  const auto has = [&stages](const char* stage) {
+    return std::find(stages.begin(), stages.end(), stage) != stages.end();
+  };
+  if (has("search")) CheckSearchKeys(root, config, "pipeline stage search");
+  if (!stages.empty() && stages[0] == "retrain")
+    CheckNetKey(root, config, "pipeline stage retrain");
+  if (has("prune")) CheckAmcKeys(root, config, stages[0] != "prune");
+  if (has("quantize")) CheckHaqKeys(root, config, stages[0] != "quantize");
+  for (const std::string& format : config.pipeline.export_formats)
+    if (format != "onnx" && format != "torchscript")
+      section.ReportError("export_formats",
+                          "unknown format '" + format + "' (expected onnx or torchscript)");
+}
+
 // Rules that involve more than one key.
 void CheckAcrossKeys(const yaml::Mapping& root, const Config& config) {
   CheckDataKeys(root, config);
   const StrategyInfo* strategy = FindStrategy(config.strategy);
-  if (strategy != nullptr && strategy->needs_net) {
-    const std::string expected = "a path to a NetSpec YAML file; strategy " + config.strategy +
-                                 " trains the network it "
-                                 "describes";
-    if (root.Require("net", expected) && config.net.empty())
-      root.ReportError("net", "empty string (got \"\"; expected " + expected + ")");
-  }
-  if (strategy != nullptr && strategy->needs_space) {
-    const std::string expected =
-        "a search space name or YAML file; strategy " + config.strategy + " searches it";
-    if (root.Require("space", expected) && config.space.empty())
-      root.ReportError("space", "empty string (got \"\"; expected " + expected + ")");
-    const ProxylessOptions& p = config.proxyless;
-    const yaml::Mapping section = root.Section("proxyless");
-    if (p.target_kind == ProxylessTarget::kLatency && p.target_ms <= 0)
-      section.ReportError("target_ms",
-                          "required with target_kind latency (expected a latency "
-                          "target in ms, > 0)");
-    if (p.target_kind == ProxylessTarget::kFlops && p.target_mflops <= 0)
-      section.ReportError("target_mflops",
-                          "required with target_kind flops (expected a target "
-                          "in million multiply-accumulates, > 0)");
-  }
+  if (strategy != nullptr && strategy->needs_net)
+    CheckNetKey(root, config, "strategy " + config.strategy);
+  if (strategy != nullptr && strategy->needs_space)
+    CheckSearchKeys(root, config, "strategy " + config.strategy);
   if (config.strategy == "amc") CheckAmcKeys(root, config);
   if (config.strategy == "haq") CheckHaqKeys(root, config);
   if (config.strategy == "evolution") CheckEvolutionKeys(root, config);
+  if (config.strategy == "pipeline") CheckPipelineKeys(root, config);
 }
 
 // A space that names an existing file next to the config is that file; anything else stays as

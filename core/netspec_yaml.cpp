@@ -1,5 +1,7 @@
 #include "core/netspec_yaml.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <filesystem>
 
 #include "core/errors.h"
@@ -127,6 +129,41 @@ NetSpec LoadNetSpecFile(const std::string& path) {
 NetSpec NetSpecFromYamlString(const std::string& text, const std::string& display_name) {
   yaml::Document doc = yaml::Document::FromString(text, display_name);
   return ReadNetSpec(doc);
+}
+
+namespace {
+
+void WriteLayer(const LayerSpec& l, YAML::Emitter& out) {
+  out << YAML::Flow << YAML::BeginMap << YAML::Key << "kind" << YAML::Value << LayerKindName(l.kind)
+      << YAML::Key << "name" << YAML::Value << l.name;
+  if (l.kind != LayerKind::kLogits) {
+    out << YAML::Key << "out" << YAML::Value << l.out_channels;
+    if (l.kind == LayerKind::kMBConv) out << YAML::Key << "mid" << YAML::Value << l.mid_channels;
+    out << YAML::Key << "kernel" << YAML::Value << l.kernel;
+    out << YAML::Key << "stride" << YAML::Value << l.stride;
+    if (l.skip) out << YAML::Key << "skip" << YAML::Value << true;
+    if (l.weight_bits != 32) out << YAML::Key << "weight_bits" << YAML::Value << l.weight_bits;
+    if (l.activation_bits != 32)
+      out << YAML::Key << "activation_bits" << YAML::Value << l.activation_bits;
+    if (!l.op_bits.empty())
+      out << YAML::Key << "op_bits" << YAML::Value << FormatBitPolicy(l.op_bits);
+  }
+  out << YAML::EndMap;
+}
+
+}  // namespace
+
+std::string NetSpecToYaml(const NetSpec& net) {
+  YAML::Emitter out;
+  out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << net.name;
+  out << YAML::Key << "input" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key
+      << "channels" << YAML::Value << net.input_channels << YAML::Key << "size" << YAML::Value
+      << net.input_size << YAML::EndMap;
+  out << YAML::Key << "classes" << YAML::Value << net.num_classes;
+  out << YAML::Key << "layers" << YAML::Value << YAML::BeginSeq;
+  for (const LayerSpec& l : net.layers) WriteLayer(l, out);
+  out << YAML::EndSeq << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
 }
 
 }  // namespace hwnas

@@ -201,6 +201,15 @@ struct EvolutionOptions {
   bool measure = true;  // time each specialized network end to end on this CPU
 };
 
+// Search, retrain, prune, quantize and export as one run (strategy pipeline). Each stage is a
+// child run of the strategy that does it (proxyless, train, amc, haq; export writes files),
+// configured by that strategy's section and fed the previous stage's network.
+struct PipelineOptions {
+  std::vector<std::string> stages = {"search", "retrain", "prune", "quantize", "export"};
+  std::string quantize_device;  // device of the quantize stage (a bit-cost model); "" = device
+  std::vector<std::string> export_formats = {"onnx", "torchscript"};
+};
+
 // One resolved configuration: a file plus its overrides, validated.
 struct Config {
   std::string source_path;  // the YAML file it came from
@@ -217,6 +226,7 @@ struct Config {
   AmcOptions amc;
   HaqOptions haq;
   EvolutionOptions evolution;
+  PipelineOptions pipeline;
 };
 
 }  // namespace hwnas

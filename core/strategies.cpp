@@ -24,6 +24,11 @@ const std::vector<StrategyInfo>& Strategies() {
       {"evolution", "search", false, false,
        "  evolution: specialize the supernet of a finished proxyless run (evolution.supernet_run)\n"
        "    to latency targets on any devices with an accuracy predictor; one run per target.\n"},
+      // Runs its stages as child runs of the strategies above.
+      {"pipeline", "search", false, false,
+       "  pipeline: search -> retrain -> prune -> quantize -> export (pipeline.stages), each\n"
+       "    stage a child run of proxyless, train, amc, haq fed the previous stage's network;\n"
+       "    'hwnas search resume RUN' continues from the first unfinished stage.\n"},
   };
   return *kStrategies;
 }

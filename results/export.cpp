@@ -30,6 +30,8 @@ Json RunFields(const RunRecord& run) {
           {"strategy", run.strategy},
           {"status", RunStatusName(run.status)},
           {"parent_run", run.parent_run ? Json(*run.parent_run) : Json()},
+          {"stage", run.stage},
+          {"source_run", run.source_run ? Json(*run.source_run) : Json()},
           {"device", run.device},
           {"dataset", run.dataset},
           {"seed", run.seed},

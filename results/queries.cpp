@@ -12,7 +12,8 @@ namespace {
 
 constexpr const char* kRunColumns =
     "SELECT id, name, strategy, status, parent_run_id, config_text, config_hash, device, "
-    "dataset, seed, engine_version, host, pid, started_at, ended_at, heartbeat_at, error "
+    "dataset, seed, engine_version, host, pid, started_at, ended_at, heartbeat_at, error, "
+    "stage, source_run_id "
     "FROM runs ";
 
 UsageError UnknownRun(const std::string& reference) {
@@ -38,6 +39,8 @@ RunRecord ReadRun(const Statement& row) {
   run.ended_at = row.OptionalReal(14);
   run.heartbeat_at = row.Real(15);
   run.error = row.Text(16);
+  run.stage = row.Text(17);
+  run.source_run = row.OptionalInt(18);
   return run;
 }
 

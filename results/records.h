@@ -24,6 +24,8 @@ struct RunRecord {
   std::string strategy;
   RunStatus status = RunStatus::kRunning;
   std::optional<int64_t> parent_run;
+  std::string stage;                  // "" unless a pipeline stage
+  std::optional<int64_t> source_run;  // the run whose network it started from
   std::string config_text;
   std::string config_hash;
   std::string device;

@@ -78,6 +78,22 @@ std::vector<RunSummary> RunSummaries(const Store& store, const std::vector<int64
   return runs;
 }
 
+std::vector<StageRow> PipelineStages(const Store& store, int64_t run_id) {
+  std::map<int64_t, StageRow> by_step;
+  for (const MetricRecord& m : store.Metrics(run_id)) {
+    if (m.name == "stage_seconds") by_step[m.step].seconds = m.value;
+    if (m.name == "stage_run") by_step[m.step].run = static_cast<int64_t>(m.value);
+  }
+  for (const StoredArchitecture& a : store.Architectures(run_id))
+    if (a.record.role.rfind("stage:", 0) == 0) by_step[a.record.step].network = a.record;
+  std::vector<StageRow> rows;
+  for (auto& [step, row] : by_step) {
+    if (row.run > 0) row.stage = store.GetRun(row.run).stage;
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 std::vector<int64_t> RunIdsOldestFirst(const Store& store) {
   std::vector<int64_t> ids;
   for (const auto& run : store.ListRuns()) ids.insert(ids.begin(), run.id);

@@ -35,6 +35,14 @@ std::optional<StoredArchitecture> FinalArchitecture(const Store& store, int64_t 
 
 // The runs with their summary values, in the order of `run_ids`.
 std::vector<RunSummary> RunSummaries(const Store& store, const std::vector<int64_t>& run_ids);
+// A pipeline run's stage table: per stage (step order) its child run, network and time.
+struct StageRow {
+  std::string stage;
+  int64_t run = 0;
+  ArchitectureRecord network;  // role "stage:NAME"; empty for a stage without one (export)
+  double seconds = 0;
+};
+std::vector<StageRow> PipelineStages(const Store& store, int64_t run_id);
 // Every run id, oldest first.
 std::vector<int64_t> RunIdsOldestFirst(const Store& store);
 

@@ -148,6 +148,14 @@ CREATE TABLE run_datasets (
 );
 )sql";
 
+// Pipelines and derived runs: the stage a child run is of its parent's pipeline, and the run
+// whose network a run started from (AMC/HAQ source_run, a pipeline stage's input).
+constexpr char kRunLineage[] = R"sql(
+ALTER TABLE runs ADD COLUMN stage TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN source_run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL;
+CREATE INDEX runs_by_source ON runs(source_run_id);
+)sql";
+
 struct FileState {
   int application_id = 0;
   int user_version = 0;
@@ -219,6 +227,8 @@ const std::vector<Migration>& Migrations() {
        kInitialSchema},
       {"run_datasets: the data each run trained on (shape, class names, normalisation)",
        kRunDatasets},
+      {"lineage: runs.stage and runs.source_run_id (pipelines, runs derived from another)",
+       kRunLineage},
   };
   return migrations;
 }

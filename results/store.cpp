@@ -122,18 +122,20 @@ std::unique_ptr<Store> Store::Open(const std::string& path, OpenMode mode) {
 int64_t Store::BeginRun(const RunInfo& info) {
   Transaction transaction(*db_);
   if (info.parent_run) RequireRun(*db_, *info.parent_run);
+  if (info.source_run) RequireRun(*db_, *info.source_run);
   double now = NowSeconds();
   Statement insert(*db_,
                    "INSERT INTO runs (name, strategy, status, parent_run_id, config_text, "
                    "config_hash, device, dataset, seed, engine_version, host, pid, started_at, "
-                   "heartbeat_at) VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                   "heartbeat_at, stage, source_run_id) "
+                   "VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   insert.Bind(1, info.name).Bind(2, info.strategy).Bind(3, info.parent_run);
   insert.Bind(4, info.config_text);
   insert.Bind(5, info.config_hash.empty() ? Sha256Hex(info.config_text) : info.config_hash);
   insert.Bind(6, info.device).Bind(7, info.dataset).Bind(8, info.seed);
   insert.Bind(9, info.engine_version.empty() ? HWNAS_VERSION : info.engine_version);
   insert.Bind(10, HostName()).Bind(11, static_cast<int64_t>(::getpid()));
-  insert.Bind(12, now).Bind(13, now).Run();
+  insert.Bind(12, now).Bind(13, now).Bind(14, info.stage).Bind(15, info.source_run).Run();
   int64_t id = db_->LastInsertId();
   if (info.name.empty()) {
     Statement name(*db_, "UPDATE runs SET name = ? WHERE id = ?");
@@ -195,6 +197,8 @@ DeletedRun Store::DeleteRun(int64_t run_id) {
   Statement unlink(*db_, "UPDATE runs SET parent_run_id = NULL WHERE parent_run_id = ?");
   unlink.Bind(1, run_id).Run();
   deleted.child_runs_unlinked = db_->Changes();
+  Statement unlink_derived(*db_, "UPDATE runs SET source_run_id = NULL WHERE source_run_id = ?");
+  unlink_derived.Bind(1, run_id).Run();
   Statement remove(*db_, "DELETE FROM runs WHERE id = ?");
   remove.Bind(1, run_id).Run();
   transaction.Commit();

@@ -21,9 +21,11 @@ class Database;
 struct RunInfo {
   std::string name;  // empty = "<strategy>-<id>"
   std::string strategy;
-  std::optional<int64_t> parent_run;
-  std::string config_text;  // the resolved configuration
-  std::string config_hash;  // empty = SHA-256 of config_text
+  std::optional<int64_t> parent_run;  // the pipeline (or search) this run is part of
+  std::string stage;                  // its stage in the parent pipeline: "search", "prune", ...
+  std::optional<int64_t> source_run;  // the run whose network this run started from
+  std::string config_text;            // the resolved configuration
+  std::string config_hash;            // empty = SHA-256 of config_text
   std::string device;
   std::string dataset;
   int64_t seed = 0;

@@ -1,9 +1,11 @@
 #include "runs/lifecycle.h"
 
 #include <cstdio>
+#include <filesystem>
 
 #include "core/config.h"
 #include "core/errors.h"
+#include "runs/deployment.h"
 #include "runs/interrupt.h"
 #include "runs/run_record.h"
 
@@ -23,11 +25,9 @@ void CheckCommand(const std::string& command, const Config& config) {
                    " (got '" + config.strategy + "'; 'hwnas train' runs strategy 'train')");
 }
 
-// Runs the prepared strategy as run `run_id` (begun or reopened), with Ctrl-C as a clean stop.
+// Runs the prepared strategy as run `run_id` (begun or reopened) until `stop_requested`.
 RunReport RunPrepared(search::Strategy& strategy, StoreServices& services, int64_t run_id,
-                      bool resume) {
-  InterruptFlag interrupt;
-  services.set_stop_flag(interrupt.flag());
+                      bool resume, const std::atomic<bool>* stop_requested) {
   const auto run = [&strategy](search::RunContext& context) {
     if (const std::optional<DatasetRecord> data = strategy.Data())
       context.reporter->OnDataset(*data);
@@ -36,7 +36,15 @@ RunReport RunPrepared(search::Strategy& strategy, StoreServices& services, int64
   const RunBody body{run, [&strategy, &services] { strategy.AfterRun(services); },
                      strategy.resumable()};
   return {run_id, strategy.StoredConfig().name,
-          ExecuteRun(services, run_id, body, interrupt.flag(), resume)};
+          ExecuteRun(services, run_id, body, stop_requested, resume)};
+}
+
+// A top-level run: Ctrl-C becomes a clean stop that nested runs share.
+RunReport RunInterruptible(search::Strategy& strategy, StoreServices& services, int64_t run_id,
+                           bool resume) {
+  InterruptFlag interrupt;
+  services.set_stop_flag(interrupt.flag());
+  return RunPrepared(strategy, services, run_id, resume, interrupt.flag());
 }
 
 // The run's own config; a config given on the command line must agree with it key for key.
@@ -112,9 +120,65 @@ RunReport StartRun(const std::string& command, const ConfigSource& source,
   StoreServices services(options);
   // Everything that can fail on bad input is checked before the run is stored.
   strategy->Prepare(config, services, !options.quiet, /*resumed_run=*/0);
-  const int64_t run_id = services.store().BeginRun(MakeRunInfo(strategy->StoredConfig()));
-  return RunPrepared(*strategy, services, run_id, /*resume=*/false);
+  results::RunInfo info = MakeRunInfo(strategy->StoredConfig());
+  info.source_run = services.TakeResolvedSource();
+  const int64_t run_id = services.store().BeginRun(info);
+  return RunInterruptible(*strategy, services, run_id, /*resume=*/false);
 }
+
+namespace {
+
+// Reopens the prepared run `run_id` after its checkpoint; true when there is one to continue from.
+bool ReopenAtCheckpoint(StoreServices& services, const search::Strategy& strategy,
+                        const results::RunRecord& run) {
+  const std::optional<int64_t> steps =
+      strategy.CheckpointSteps(ArtifactDir(services.options().db_path, run.id), run.config_hash);
+  services.store().ReopenRun(run.id, steps.value_or(0) - 1);
+  if (!services.options().quiet)
+    std::fprintf(
+        stderr, "resuming run %lld after %lld of %lld %s\n", static_cast<long long>(run.id),
+        static_cast<long long>(steps.value_or(0)), static_cast<long long>(strategy.total_steps()),
+        run.strategy == "pipeline" ? "stages (finished stages are kept)" : "search epochs");
+  return steps.has_value();
+}
+
+// A pipeline stage that writes the source run's network as files (export formats).
+std::string ExportStageBody(StoreServices& services, const search::StageRequest& request,
+                            search::RunContext& context) {
+  std::string lines;
+  int64_t step = 0;
+  std::filesystem::create_directories(context.artifact_dir);
+  for (const std::string& format : request.config.pipeline.export_formats) {
+    ExportRequest export_request;
+    export_request.run = std::to_string(request.source_run.value_or(0));
+    export_request.format =
+        format == "onnx" ? deploy::ExportFormat::kOnnx : deploy::ExportFormat::kTorchScript;
+    export_request.out_path =
+        context.artifact_dir + (format == "onnx" ? "/model.onnx" : "/model.pt");
+    const ExportReport report = ExportRun(services.options(), export_request);
+    context.reporter->OnArtifact(format, report.out_path);
+    context.reporter->OnMetrics(step++, {{"export_bytes", static_cast<double>(report.bytes)}});
+    lines += "  " + format + "  " + report.out_path + "\n";
+  }
+  return lines;
+}
+
+int64_t RunExportStage(StoreServices& services, const search::StageRequest& request) {
+  results::RunInfo info = MakeRunInfo(request.config);
+  info.strategy = "export";
+  info.parent_run = request.parent;
+  info.stage = request.stage;
+  info.source_run = request.source_run;
+  const int64_t run_id = services.store().BeginRun(info);
+  RunBody body;
+  body.run = [&](search::RunContext& context) {
+    return ExportStageBody(services, request, context);
+  };
+  ExecuteRun(services, run_id, body, services.stop_flag(), /*resume=*/false);
+  return run_id;
+}
+
+}  // namespace
 
 RunReport ResumeRun(const std::string& run_reference, const ConfigSource& source,
                     const RunOptions& options) {
@@ -125,14 +189,32 @@ RunReport ResumeRun(const std::string& run_reference, const ConfigSource& source
   const std::unique_ptr<search::Strategy> strategy = search::MakeStrategy(run.strategy);
   CheckResumable(run, *strategy);
   strategy->Prepare(ResumedConfig(run, source), services, !options.quiet, run_id);
-  const std::optional<int64_t> steps =
-      strategy->CheckpointSteps(ArtifactDir(options.db_path, run_id), run.config_hash);
-  store.ReopenRun(run_id, steps.value_or(0) - 1);
-  if (!options.quiet)
-    std::fprintf(stderr, "resuming run %lld after %lld of %lld search epochs\n",
-                 static_cast<long long>(run_id), static_cast<long long>(steps.value_or(0)),
-                 static_cast<long long>(strategy->total_steps()));
-  return RunPrepared(*strategy, services, run_id, /*resume=*/steps.has_value());
+  const bool resume = ReopenAtCheckpoint(services, *strategy, run);
+  return RunInterruptible(*strategy, services, run_id, resume);
+}
+
+int64_t RunStage(StoreServices& services, const search::StageRequest& request) {
+  if (request.stage == "export") return RunExportStage(services, request);
+  const std::unique_ptr<search::Strategy> strategy = search::MakeStrategy(request.config.strategy);
+  const bool quiet = services.options().quiet;
+  if (request.resume_run > 0) {
+    const results::RunRecord run = services.store().GetRun(request.resume_run);
+    CheckResumable(run, *strategy);
+    strategy->Prepare(LoadConfigFromString(run.config_text, RunText(run.id) + "'s config"),
+                      services, !quiet, run.id);
+    const bool resume = ReopenAtCheckpoint(services, *strategy, run);
+    RunPrepared(*strategy, services, run.id, resume, services.stop_flag());
+    return run.id;
+  }
+  strategy->Prepare(request.config, services, !quiet, /*resumed_run=*/0);
+  services.TakeResolvedSource();
+  results::RunInfo info = MakeRunInfo(strategy->StoredConfig());
+  info.parent_run = request.parent;
+  info.stage = request.stage;
+  info.source_run = request.source_run;
+  const int64_t run_id = services.store().BeginRun(info);
+  RunPrepared(*strategy, services, run_id, /*resume=*/false, services.stop_flag());
+  return run_id;
 }
 
 }  // namespace hwnas::runs

@@ -36,6 +36,9 @@ RunReport StartRun(const std::string& command, const ConfigSource& source,
 RunReport ResumeRun(const std::string& run_reference, const ConfigSource& source,
                     const RunOptions& options);
 
+// Runs one stage of a pipeline as a child run (search::RunServices::RunStage).
+int64_t RunStage(StoreServices& services, const search::StageRequest& request);
+
 // Runs `body` as run `run_id` (begun already): builds its context, finishes the run by how
 // `body` ended, and calls `after` on success and on interruption. Used for nested runs too.
 struct RunBody {

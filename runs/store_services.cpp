@@ -6,6 +6,7 @@
 #include "core/config.h"
 #include "core/errors.h"
 #include "core/netspec_yaml.h"
+#include "results/run_queries.h"
 #include "runs/device_tables.h"
 #include "runs/lifecycle.h"
 #include "runs/run_record.h"
@@ -73,6 +74,7 @@ search::TrainedNetwork StoreServices::TrainedNetworkOf(const std::string& refere
   if (!found || source.weights.empty())
     throw DataError(name + " stored no final network with weights");
   source.weights = ArtifactPath(source.weights, options_.db_path);
+  resolved_source_ = id;
   return source;
 }
 
@@ -95,6 +97,7 @@ search::SupernetSource StoreServices::SupernetOf(const std::string& reference) {
     throw DataError(name + ": its search checkpoint " + source.checkpoint + " is missing");
   source.config =
       LoadConfigFromString(run.config_text, "run " + std::to_string(source.run) + "'s config");
+  resolved_source_ = source.run;
   return source;
 }
 
@@ -115,6 +118,24 @@ int64_t StoreServices::RunNested(const Config& config,
   };
   ExecuteRun(*this, run_id, nested, stop_flag_, /*resume=*/false);
   return run_id;
+}
+
+int64_t StoreServices::RunStage(const search::StageRequest& request) {
+  return runs::RunStage(*this, request);
+}
+
+std::vector<search::StageRun> StoreServices::StagesOf(int64_t parent) {
+  const results::Store& s = store();
+  std::vector<search::StageRun> stages;
+  const std::vector<results::RunRecord> runs = s.ListRuns();  // newest first
+  for (auto run = runs.rbegin(); run != runs.rend(); ++run) {
+    if (run->parent_run != parent) continue;
+    std::optional<ArchitectureRecord> final_arch;
+    if (const auto stored = results::FinalArchitecture(s, run->id)) final_arch = stored->record;
+    stages.push_back({run->stage, run->id, results::RunStatusName(run->status), run->strategy,
+                      final_arch, run->DurationSeconds()});
+  }
+  return stages;
 }
 
 }  // namespace hwnas::runs

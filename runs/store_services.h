@@ -5,7 +5,10 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "results/store.h"
 #include "search/strategy.h"
@@ -37,11 +40,19 @@ class StoreServices : public search::RunServices {
   std::optional<double> StoredMetric(int64_t run, const std::string& name) override;
   int64_t RunNested(const Config& config,
                     const std::function<void(search::RunContext&)>& body) override;
+  int64_t RunStage(const search::StageRequest& request) override;
+  std::vector<search::StageRun> StagesOf(int64_t parent) override;
+
+  // The run TrainedNetworkOf or SupernetOf resolved since the last call (the run a strategy
+  // starts from, stored as its source_run); cleared by the call.
+  std::optional<int64_t> TakeResolvedSource() { return std::exchange(resolved_source_, {}); }
+  const std::atomic<bool>* stop_flag() const { return stop_flag_; }
 
  private:
   RunOptions options_;
   std::unique_ptr<results::Store> store_;
   const std::atomic<bool>* stop_flag_ = nullptr;
+  std::optional<int64_t> resolved_source_;
 };
 
 }  // namespace hwnas::runs

@@ -28,7 +28,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BEGIN_RE = re.compile(r"^<!-- BEGIN hwnas config keys\b.*-->\n", re.M)
 END_MARK = "<!-- END hwnas config keys -->\n"
 # Top-level sections of the config schema; a dotted name starting with one of them is a key.
-SECTIONS = ("data", "device", "train", "proxyless", "amc", "haq", "evolution")
+SECTIONS = ("data", "device", "train", "proxyless", "amc", "haq", "evolution", "pipeline")
 KEY_RE = re.compile(r"(?<![\w/.\-])(%s)((?:\.[a-z_][a-z0-9_]*)+)(?![\w/\-])" % "|".join(SECTIONS))
 FENCE_RE = re.compile(r"^\s*(```|~~~)")
 INLINE_LINK_RE = re.compile(r"!?\[(?:[^\]\\]|\\.)*\]\(\s*<?([^)\s>]*)>?(?:\s+\"[^\"]*\")?\s*\)")

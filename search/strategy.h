@@ -38,6 +38,25 @@ struct SupernetSource {
 
 struct RunContext;
 
+// One stage of a pipeline to run as a child run of `parent` (strategy pipeline).
+struct StageRequest {
+  std::string stage;  // "search", "retrain", "prune", "quantize" or "export"
+  Config config;      // the stage's config: its strategy, with its input set
+  int64_t parent = 0;
+  std::optional<int64_t> source_run;  // the run whose network the stage starts from
+  int64_t resume_run = 0;  // > 0: continue this interrupted child of a resumable strategy
+};
+
+// A child run of a pipeline as the store keeps it.
+struct StageRun {
+  std::string stage;
+  int64_t run = 0;
+  std::string status;  // "finished", "interrupted", "failed", "running"
+  std::string strategy;
+  std::optional<ArchitectureRecord> final_arch;
+  double seconds = 0;
+};
+
 // What a strategy needs from outside search/: latency tables kept in the store, earlier runs,
 // and further runs of its own. Implemented over results::Store by runs/; a strategy never sees
 // SQLite.
@@ -63,6 +82,13 @@ class RunServices {
   // Starts and finishes one more run with `config` around `body`, as the lifecycle does for the
   // strategy's own run. Returns its id.
   virtual int64_t RunNested(const Config& config, const std::function<void(RunContext&)>& body) = 0;
+  // Runs a pipeline stage through the whole lifecycle of its strategy (checked, begun as a child
+  // with its stage and source, run, finished; or resumed from its checkpoint), under the stop
+  // flag of the run that asks. The export stage writes request.config.pipeline.export_formats of
+  // the source run's final network. Returns the child's id; rethrows how the child ended.
+  virtual int64_t RunStage(const StageRequest& request) = 0;
+  // The child runs of `parent`, oldest first.
+  virtual std::vector<StageRun> StagesOf(int64_t parent) = 0;
 };
 
 // What a run gets while it runs.

@@ -631,7 +631,11 @@ TEST(ConfigToYamlTest, PrintsEveryDefaultInSchemaOrder) {
             "  mutate_prob: 0.1\n"
             "  finetune_epochs: 0\n"
             "  finetune_learning_rate: 0.01\n"
-            "  measure: true\n");
+            "  measure: true\n"
+            "pipeline:\n"
+            "  stages: [\"search\", \"retrain\", \"prune\", \"quantize\", \"export\"]\n"
+            "  quantize_device: \"\"\n"
+            "  export_formats: [\"onnx\", \"torchscript\"]\n");
 }
 
 TEST(ConfigToYamlTest, IsTheSameForTheSameConfig) {

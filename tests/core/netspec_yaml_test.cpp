@@ -1,5 +1,6 @@
 #include "core/netspec_yaml.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -64,6 +65,32 @@ TEST(NetSpecYamlTest, MissingKeysAndBadValuesAreAllReported) {
   EXPECT_NE(error.find("input: missing required key"), std::string::npos) << error;
   EXPECT_NE(error.find("classes: out of range"), std::string::npos) << error;
   EXPECT_NE(error.find("layers[0].kind"), std::string::npos) << error;
+}
+
+// Written and read back, a network is the same: every shipped NetSpec file, and a pruned and
+// quantized one (mid channels that no expand ratio gives, per-operator bits).
+TEST(NetSpecYamlTest, WrittenNetSpecsLoadBackEqual) {
+  std::vector<NetSpec> nets;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(HWNAS_SOURCE_DIR) + "/configs/nets"))
+    if (entry.path().extension() == ".yaml") nets.push_back(LoadNetSpecFile(entry.path().string()));
+  NetSpec pruned = NetSpecFromYamlString(
+      "input: {channels: 3, size: 32}\nclasses: 7\nlayers:\n"
+      "  - {kind: conv, name: stem, out: 8, kernel: 3, stride: 2}\n"
+      "  - {kind: mbconv, name: b1, out: 8, mid: 20, kernel: 5, skip: true, "
+      "op_bits: w4a6 w3a8 w8a2}\n"
+      "  - {kind: conv, name: mix, out: 16, kernel: 1, weight_bits: 6, activation_bits: 5}\n"
+      "  - {kind: logits, name: fc}\n",
+      "pruned.yaml");
+  nets.push_back(pruned);
+  ASSERT_GE(nets.size(), 5u);
+  for (const NetSpec& net : nets) {
+    const NetSpec again = NetSpecFromYamlString(NetSpecToYaml(net), net.name + ".yaml");
+    EXPECT_EQ(NetSpecToJson(again), NetSpecToJson(net)) << NetSpecToYaml(net);
+  }
+  EXPECT_THAT(NetSpecToYaml(pruned),
+              ::testing::HasSubstr("{kind: mbconv, name: b1, out: 8, mid: 20, kernel: 5, stride: "
+                                   "1, skip: true, op_bits: w4a6 w3a8 w8a2}"));
 }
 
 }  // namespace

@@ -41,7 +41,7 @@ TEST(ExportTest, ARunWithEverythingItRecorded) {
   // Dump and parse again: what a consumer of the exported file sees.
   auto json = nlohmann::json::parse(ExportRunsJson(*store, {id}).dump());
   EXPECT_EQ(json["format"], "hwnas-results");
-  EXPECT_EQ(json["schema_version"], 2);  // 2: run_datasets
+  EXPECT_EQ(json["schema_version"], 3);  // 2: run_datasets, 3: runs.stage and source_run_id
   ASSERT_EQ(json["runs"].size(), 1u);
   const auto& run = json["runs"][0];
   EXPECT_EQ(run["id"], id);

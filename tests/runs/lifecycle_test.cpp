@@ -48,7 +48,7 @@ TEST(LifecycleTest, TheWrongCommandForAStrategyIsAUsageErrorAndStoresNothing) {
     FAIL() << "expected UsageError";
   } catch (const UsageError& e) {
     EXPECT_THAT(e.what(), HasSubstr("'hwnas search' runs configs with strategy 'proxyless', "
-                                    "'amc', 'haq' or 'evolution' (got 'train'"));
+                                    "'amc', 'haq', 'evolution' or 'pipeline' (got 'train'"));
   }
   EXPECT_FALSE(fs::exists(db));
 }

@@ -24,25 +24,27 @@ TEST(StrategyRegistryTest, RegistersExactlyTheStrategiesTheConfigAccepts) {
 
 TEST(StrategyRegistryTest, AnUnknownNameListsTheRegisteredOnes) {
   try {
-    MakeStrategy("pipeline");
+    MakeStrategy("distill");
     FAIL() << "expected UsageError";
   } catch (const UsageError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("no strategy 'pipeline' (registered: amc, evolution, haq, "
-                                    "proxyless, train)"));
+    EXPECT_THAT(e.what(), HasSubstr("no strategy 'distill' (registered: amc, evolution, haq, "
+                                    "pipeline, proxyless, train)"));
   }
 }
 
-TEST(StrategyRegistryTest, OnlyProxylessIsResumable) {
+TEST(StrategyRegistryTest, OnlyProxylessAndPipelineAreResumable) {
   for (const std::string& name : StrategyNames())
-    EXPECT_EQ(MakeStrategy(name)->resumable(), name == "proxyless") << name;
+    EXPECT_EQ(MakeStrategy(name)->resumable(), name == "proxyless" || name == "pipeline") << name;
 }
 
 TEST(StrategyListTest, SearchCommandStrategiesAreNamedInOrder) {
-  EXPECT_EQ(StrategiesOfCommand("search"), "'proxyless', 'amc', 'haq' or 'evolution'");
+  EXPECT_EQ(StrategiesOfCommand("search"), "'proxyless', 'amc', 'haq', 'evolution' or 'pipeline'");
   EXPECT_EQ(StrategiesOfCommand("train"), "'train'");
   ASSERT_NE(FindStrategy("proxyless"), nullptr);
   EXPECT_TRUE(FindStrategy("proxyless")->needs_space);
-  EXPECT_EQ(FindStrategy("pipeline"), nullptr);
+  ASSERT_NE(FindStrategy("pipeline"), nullptr);
+  EXPECT_FALSE(FindStrategy("pipeline")->needs_space);  // only its search stage needs one
+  EXPECT_EQ(FindStrategy("distill"), nullptr);
 }
 
 }  // namespace
