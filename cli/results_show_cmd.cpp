@@ -232,6 +232,7 @@ void AddResultsShowCommand(CLI::App& parent, const GlobalOptions& global) {
       WriteTable(std::cout, FlattenSections(ShowSections(*store, id)), OutputFormat::kCsv);
     } else {
       WriteSectionsText(std::cout, ShowSections(*store, id));
+      std::cout << "\nreport: hwnas report " << id << " --out run-" << id << ".html\n";
     }
   });
 }
