@@ -294,12 +294,14 @@ Spec StageTableChart(const std::vector<StageRow>& stages) {
   Spec spec = Base("Pipeline stages", values);
   Spec x = Field("column", "ordinal", "");
   x["sort"] = columns;
+  x["title"] = nullptr;
   x["axis"] = {{"orient", "top"}, {"labelAngle", 0}, {"domain", false}, {"ticks", false}};
+  Spec y = InDataOrder("stage", "");
+  y["title"] = nullptr;
   spec["width"] = {{"step", 90}};
   spec["height"] = {{"step", 22}};
   spec["mark"] = {{"type", "text"}, {"align", "center"}};
-  spec["encoding"] = {
-      {"x", x}, {"y", InDataOrder("stage", "")}, {"text", Field("text", "nominal")}};
+  spec["encoding"] = {{"x", x}, {"y", y}, {"text", Field("text", "nominal")}};
   return spec;
 }
 

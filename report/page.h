@@ -1,7 +1,8 @@
 // The report's HTML page: one self-contained file with the renderers (report/assets.h) and every
-// chart's Vega-Lite spec inlined, so it opens offline. The page embeds each chart with
-// vega-embed and, once all are drawn, sets data-rendered (charts drawn) and data-render-ms on
-// <body>; a chart that fails shows its error in place and in the console.
+// chart's Vega-Lite spec inlined, so it opens offline. The page draws a chart with vega-embed when
+// it comes near the window (#all: every chart at once) and records its progress on <body>
+// (data-rendered, data-failed, data-first-ms, data-all-ms); a failed chart shows its error in
+// place and in the console.
 #pragma once
 
 #include <string>

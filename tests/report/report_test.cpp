@@ -113,6 +113,22 @@ TEST(ReportTest, WritesOneSelfContainedPage) {
   EXPECT_TRUE(std::filesystem::exists(options.specs_dir + "/pareto.vl.json"));
 }
 
+TEST(ReportTest, RunNamesCannotBreakThePage) {
+  Sample sample;
+  {
+    auto store = results::Store::Open(sample.db);
+    const int64_t id = testing::BeginSampleRun(*store, "x</script><!--", "train", "");
+    store->MakeReporter(id)->OnArchitecture(
+        testing::SampleArch("final", 0, testing::SampleNet(HWNAS_SOURCE_DIR), 0.5, 1.0));
+  }
+  const ReportOptions options = sample.Options();
+  WriteReport(options);
+  const std::string page = testing::ReadFile(options.out);
+  EXPECT_EQ(page.find("x</script>"), std::string::npos);
+  EXPECT_NE(page.find("<td>x&lt;/script&gt;&lt;!--</td>"), std::string::npos);  // the run table
+  EXPECT_NE(page.find("x\\u003c/script>\\u003c!--"), std::string::npos);        // the specs' JSON
+}
+
 TEST(ReportTest, NamedRunsBringThePipelineStagesAndHonourWhere) {
   Sample sample;
   EXPECT_EQ(WriteReport(sample.Options({std::to_string(sample.ids.pipeline)})).runs,
