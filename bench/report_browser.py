@@ -111,6 +111,13 @@ def main():
         shot = browser.call("Page.captureScreenshot", session, format="png")
         with open(args.screenshot, "wb") as f:
             f.write(base64.b64decode(shot["data"]))
+        # The same in parts of at most 3000 pixels, to look at (FILE-1.png, FILE-2.png, ...).
+        for part, top in enumerate(range(0, int(height), 3000), 1):
+            clip = {"x": 0, "y": top, "width": args.width,
+                    "height": min(3000, int(height) - top), "scale": 1}
+            shot = browser.call("Page.captureScreenshot", session, format="png", clip=clip)
+            with open(args.screenshot[:-4] + f"-{part}.png", "wb") as f:
+                f.write(base64.b64decode(shot["data"]))
     time.sleep(0.2)
     browser.call("Runtime.evaluate", session, expression="0")  # collects the last events
     found = messages(browser.events)

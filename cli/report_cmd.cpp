@@ -22,7 +22,7 @@ void AddReportCommand(CLI::App& app, const GlobalOptions& global) {
   cmd->add_flag("--all", options->all, "every run in the database");
   cmd->add_option("--where", options->where,
                   "only runs whose summary values satisfy every condition NAME OP NUMBER, "
-                  "as in 'hwnas results list' (e.g. \"accuracy>0.8\")");
+                  "as in 'hwnas results best' (e.g. \"accuracy>0.8\")");
   cmd->add_option("--out", options->out, "the HTML file to write (replaced atomically)")
       ->required();
   cmd->add_option("--title", options->title, "the page's title (default: hwnas report: DB)");
