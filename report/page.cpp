@@ -92,13 +92,13 @@ std::string Navigation(const std::vector<Section>& sections) {
 std::string Body(const std::vector<Section>& sections, Spec& specs) {
   std::string body;
   for (const Section& s : sections) {
-    body += "<section id=\"" + s.id + "\"><h2>" + EscapeHtml(s.title) + "</h2>\n" + s.html;
+    body += "<section id=\"" + s.id + "\"><h2>" + EscapeHtml(s.title) + "</h2>\n";
     if (s.charts.empty() && s.html.empty()) body += "<p>No charts: nothing stored to draw.</p>\n";
     for (const Chart& c : s.charts) {
       body += "<div class=\"chart\" id=\"" + c.name + "\"></div>\n";
       specs.push_back({{"id", c.name}, {"spec", c.spec}});
     }
-    body += "</section>\n";
+    body += s.html + "</section>\n";  // after the charts: the overview's chart on the first screen
   }
   return body;
 }

@@ -20,7 +20,7 @@ struct Chart {
 struct Section {
   std::string id;     // HTML anchor, e.g. "run-3"
   std::string title;  // "run 3: quickstart (proxyless, finished)"
-  std::string html;   // escaped HTML shown before the charts (the overview's run table)
+  std::string html;   // escaped HTML shown after the charts (the overview's run table)
   std::vector<Chart> charts;
 };
 
