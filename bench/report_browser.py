@@ -6,6 +6,8 @@ ms since navigation started), charts drawn and failed, and every console message
 uncaught exception. Used by bench/report_browser.sh.
 
   report_browser.py PAGE.html [--all] [--screenshot FILE.png] [--width 1300] [--height 900]
+                    [--timeout 60]
+Exit 0 when the charts were drawn and the console stayed silent, else 1.
 """
 import argparse
 import base64
@@ -85,6 +87,7 @@ def main():
     parser.add_argument("--screenshot")
     parser.add_argument("--width", type=int, default=1300)
     parser.add_argument("--height", type=int, default=900)
+    parser.add_argument("--timeout", type=float, default=60, help="seconds to wait for the charts")
     args = parser.parse_args()
     browser = Browser()
     target = browser.call("Target.createTarget", url="about:blank")["targetId"]
@@ -96,13 +99,17 @@ def main():
     url = "file://" + os.path.abspath(args.page) + ("#all" if args.all else "")
     browser.call("Page.navigate", session, url=url)
     wanted = "allMs" if args.all else "firstMs"
-    deadline = time.time() + 60
+    deadline = time.time() + args.timeout
     data = {}
     while time.time() < deadline and wanted not in data:
         time.sleep(0.05)
         value = browser.call("Runtime.evaluate", session, returnByValue=True,
                              expression="document.body ? Object.assign({}, document.body.dataset) : {}")
         data = value["result"].get("value") or {}
+    timing = browser.call("Runtime.evaluate", session, returnByValue=True, expression=(
+        "(n => ({domInteractiveMs: Math.round(n.domInteractive),"
+        " loadEventMs: Math.round(n.loadEventEnd)}))(performance.getEntriesByType('navigation')[0])"
+    ))["result"].get("value", {})
     if args.screenshot:
         height = browser.call("Page.getLayoutMetrics", session)["cssContentSize"]["height"]
         browser.call("Emulation.setDeviceMetricsOverride", session, width=args.width,
@@ -122,7 +129,7 @@ def main():
     browser.call("Runtime.evaluate", session, expression="0")  # collects the last events
     found = messages(browser.events)
     browser.close()
-    print(json.dumps({"page": args.page, "all": args.all, **data, "messages": found}))
+    print(json.dumps({"page": args.page, "all": args.all, **data, **timing, "messages": found}))
     return 0 if wanted in data and not found else 1
 
 
