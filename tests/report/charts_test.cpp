@@ -10,7 +10,7 @@
 namespace hwnas::report {
 namespace {
 
-TEST(ChartsTest, ParetoMarksTheFrontOfEachDevice) {
+TEST(ReportChartsTest, ParetoMarksTheFrontOfEachDevice) {
   const Spec spec = ParetoChart({{1, "run 1", "cpu", "searched", 1.0, 0.90},
                                  {2, "run 2", "cpu", "baseline", 2.0, 0.95},
                                  {3, "run 3", "cpu", "searched", 1.5, 0.85},
@@ -28,7 +28,7 @@ TEST(ChartsTest, ParetoMarksTheFrontOfEachDevice) {
   EXPECT_EQ(spec["layer"][1]["encoding"]["color"]["field"], "device");
 }
 
-TEST(ChartsTest, RewardChartCarriesTheBestSoFar) {
+TEST(ReportChartsTest, RewardChartCarriesTheBestSoFar) {
   const Spec spec = RewardChart({{0, 0.1}, {1, 0.3}, {2, 0.2}, {3, 0.5}});
   std::vector<double> best;
   for (const auto& v : spec["data"]["values"]) best.push_back(v["best"]);
@@ -36,7 +36,7 @@ TEST(ChartsTest, RewardChartCarriesTheBestSoFar) {
   EXPECT_EQ(spec["layer"][1]["mark"]["interpolate"], "step-after");
 }
 
-TEST(ChartsTest, ValidationChartDrawsYEqualsXOverTheRangeOfBoth) {
+TEST(ReportChartsTest, ValidationChartDrawsYEqualsXOverTheRangeOfBoth) {
   const Spec spec = ValidationChart({{"a", 1.0, 1.1}, {"b", 2.0, 1.8}, {"c", 3.0, 3.3}});
   const Spec& line = spec["layer"][0];
   // From 1.0 to 3.3, widened by 5% of the span (0.115) on both sides, as both axes are.
@@ -49,7 +49,7 @@ TEST(ChartsTest, ValidationChartDrawsYEqualsXOverTheRangeOfBoth) {
   EXPECT_EQ(spec["data"]["values"][1]["estimated_ms"], 1.8);
 }
 
-TEST(ChartsTest, StageTableFormatsEveryCell) {
+TEST(ReportChartsTest, StageTableFormatsEveryCell) {
   StageRow row{0, "search", 5, 0.915, 0.544, 6.93e6, 83000, 8192 * 40.0, 12.5};
   StageRow quantize;
   quantize.index = 1;
@@ -66,7 +66,7 @@ TEST(ChartsTest, StageTableFormatsEveryCell) {
   EXPECT_EQ(spec["mark"]["type"], "text");
 }
 
-TEST(ChartsTest, TrainingChartHasAPanelPerQuantityPresent) {
+TEST(ReportChartsTest, TrainingChartHasAPanelPerQuantityPresent) {
   EXPECT_EQ(TrainingChart({{0, "train_loss", 1.0}}, {{0, "test_accuracy", 0.9}})["hconcat"].size(),
             2u);
   const Spec loss_only = TrainingChart({{0, "train_loss", 1.0}, {1, "train_loss", 0.5}}, {});
@@ -75,7 +75,7 @@ TEST(ChartsTest, TrainingChartHasAPanelPerQuantityPresent) {
   EXPECT_EQ(loss_only["data"]["values"][1]["value"], 0.5);
 }
 
-TEST(ChartsTest, ExpectedCostDrawsTheTargetOnlyWhenKnown) {
+TEST(ReportChartsTest, ExpectedCostDrawsTheTargetOnlyWhenKnown) {
   CostCurve curve{{{1, "expected", 0.3}}, 0.25, "ms"};
   const Spec with = ExpectedCostChart(curve);
   ASSERT_EQ(with["layer"].size(), 2u);
@@ -84,7 +84,7 @@ TEST(ChartsTest, ExpectedCostDrawsTheTargetOnlyWhenKnown) {
   EXPECT_EQ(ExpectedCostChart(curve)["layer"].size(), 1u);
 }
 
-TEST(NetworksTest, PreserveRatiosCompareChannelsWithTheSource) {
+TEST(ReportNetworksTest, PreserveRatiosCompareChannelsWithTheSource) {
   const NetSpec source = testing::SampleNet(HWNAS_SOURCE_DIR);
   NetSpec pruned = source;
   pruned.layers[0].out_channels = 4;
@@ -102,7 +102,7 @@ TEST(NetworksTest, PreserveRatiosCompareChannelsWithTheSource) {
                                                                  {"mix.out", 1.0}}));
 }
 
-TEST(NetworksTest, BitWidthsListWeightAndActivationBitsPerOperator) {
+TEST(ReportNetworksTest, BitWidthsListWeightAndActivationBitsPerOperator) {
   const NetSpec net = testing::SampleNet(HWNAS_SOURCE_DIR);
   std::vector<OpBits> bits(QuantOpCount(net), OpBits{4, 6});
   bits[0] = {8, 8};
@@ -117,7 +117,7 @@ TEST(NetworksTest, BitWidthsListWeightAndActivationBitsPerOperator) {
   EXPECT_EQ(bars.back().item, "classifier.logits");
 }
 
-TEST(SectionsTest, AStageRunIsNamedByItsStrategy) {
+TEST(ReportSectionsTest, AStageRunIsNamedByItsStrategy) {
   results::RunRecord run;
   const std::vector<std::pair<std::string, std::string>> stages = {{"proxyless", "search"},
                                                                    {"train", "retrain"},
