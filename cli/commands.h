@@ -1,8 +1,8 @@
 // The subcommands of the hwnas executables. Each Add* function lives in its own file
 // (config_cmd.cpp, results_cmd.cpp, train_cmd.cpp, latency_cmd.cpp, ...) and registers one
 // subcommand tree. Callbacks throw hwnas::Error subclasses; app.cpp turns them into a message and
-// an exit code. The torch-free front (hwnas) registers config, results, predictor and the latency
-// read commands; the engine (hwnas-torch) registers every command.
+// an exit code. The torch-free front (hwnas) registers config, results, report, predictor and the
+// latency read commands; the engine (hwnas-torch) registers every command.
 #pragma once
 
 #include <string>
@@ -30,6 +30,8 @@ void AddLatencyReadCommands(CLI::App& latency, const GlobalOptions& global);
 // `latency` with every subcommand (engine only).
 void AddLatencyCommands(CLI::App& app, const GlobalOptions& global);
 void AddPredictorCommands(CLI::App& app);
+// `report`: one HTML page of charts over stored runs (report_cmd.cpp).
+void AddReportCommand(CLI::App& app, const GlobalOptions& global);
 void AddExportCommand(CLI::App& app, const GlobalOptions& global);   // engine only
 void AddPredictCommand(CLI::App& app, const GlobalOptions& global);  // engine only
 

@@ -11,6 +11,7 @@ namespace {
 void AddEveryCommand(CLI::App& app, const GlobalOptions& global) {
   AddConfigCommands(app);
   AddResultsCommands(app, global);
+  AddReportCommand(app, global);
   AddTrainCommand(app, global);
   AddSearchCommand(app, global);
   AddLatencyCommands(app, global);

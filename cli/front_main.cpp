@@ -1,6 +1,6 @@
-// hwnas, the front: runs config, results, predictor and latency list|show|diff itself, without
-// loading LibTorch, and hands train, search and the other latency commands to hwnas-torch (the
-// engine) in the same directory. `hwnas --help` lists every command, as the engine does.
+// hwnas, the front: runs config, results, report, predictor and latency list|show|diff itself,
+// without loading LibTorch, and hands train, search and the other latency commands to hwnas-torch
+// (the engine) in the same directory. `hwnas --help` lists every command, as the engine does.
 #include <CLI/CLI.hpp>
 
 #include "cli/app.h"
@@ -26,6 +26,7 @@ void AddLatency(CLI::App& app, const GlobalOptions& global, char** argv) {
 void AddFrontCommands(CLI::App& app, const GlobalOptions& global, char** argv) {
   AddConfigCommands(app);
   AddResultsCommands(app, global);
+  AddReportCommand(app, global);
   AddEngineStub(app, kTrainCommand, argv);
   AddEngineStub(app, SearchCommand(), argv);
   AddLatency(app, global, argv);

@@ -1,6 +1,5 @@
-// `hwnas results show RUN`: one run as titled sections (its fields, final values, final
-// architecture, per-layer latency when stored, artifacts, config) in text or CSV; JSON is the
-// export document of the run.
+// `hwnas results show RUN`: one run as titled sections (fields, final values, final architecture,
+// per-layer latency, pipeline stages, artifacts, config) in text or CSV; JSON is its export.
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -243,6 +242,7 @@ void AddResultsShowCommand(CLI::App& parent, const GlobalOptions& global) {
       WriteTable(std::cout, FlattenSections(ShowSections(*store, id)), OutputFormat::kCsv);
     } else {
       WriteSectionsText(std::cout, ShowSections(*store, id));
+      std::cout << "\nreport: hwnas report " << id << " --out run-" << id << ".html\n";
     }
   });
 }

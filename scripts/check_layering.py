@@ -30,9 +30,10 @@ ALLOWED = {
     "deploy": {"supernet", "latency", "predictors", "core"},
     "runs": {"search", "deploy", "measure", "supernet", "latency", "predictors", "results",
              "core"},
-    "cli": {"runs", "measure", "latency", "predictors", "results", "core"},
+    "report": {"results", "latency", "predictors", "core"},
+    "cli": {"runs", "report", "measure", "latency", "predictors", "results", "core"},
 }
-TORCH_FREE = {"core", "results", "predictors", "latency", "cli"}
+TORCH_FREE = {"core", "results", "predictors", "latency", "report", "cli"}
 # External headers (first path component) and the only folders that may include them.
 EXTERNAL_ONLY_IN = {
     "torch": set(ALLOWED) - TORCH_FREE,

@@ -35,6 +35,26 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# hwnas report's chart renderers (vega, vega-lite, vega-embed; pinned by report/web/package-lock.json)
+# from the npm registry through Debian's node and npm, only when node or npm is missing (a node
+# from elsewhere, e.g. nodesource, conflicts with Debian's npm package). The build embeds them.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "setup: installing nodejs npm"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+# npm ci when node_modules is missing or was installed from another lock file (the stamp holds
+# the lock file's SHA-256).
+WEB=report/web
+LOCK_HASH="$(sha256sum "$WEB/package-lock.json" | cut -d' ' -f1)"
+if [ "$(cat "$WEB/node_modules/.hwnas-lock-sha256" 2>/dev/null)" != "$LOCK_HASH" ]; then
+  echo "setup: npm ci in $WEB"
+  (cd "$WEB" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$LOCK_HASH" > "$WEB/node_modules/.hwnas-lock-sha256"
+fi
+
 if [ "${HWNAS_SKIP_BUILD:-0}" = "1" ]; then exit 0; fi
 
 JOBS="${HWNAS_BUILD_JOBS:-$(nproc)}"
