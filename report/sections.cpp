@@ -275,6 +275,7 @@ Section RunSection(const results::Store& store, const RunData& data) {
 }  // namespace
 
 std::string StageOf(const RunRecord& run) {
+  if (!run.stage.empty()) return run.stage;  // stored since schema version 3
   static const std::map<std::string, std::string> kStages = {
       {"proxyless", "search"}, {"train", "retrain"}, {"amc", "prune"}, {"haq", "quantize"}};
   auto it = kStages.find(run.strategy);

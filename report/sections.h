@@ -27,8 +27,9 @@ struct Section {
 // The overview first, then one section per run in the order given.
 std::vector<Section> BuildSections(const results::Store& store, const std::vector<int64_t>& runs);
 
-// The stage a child run of a pipeline stands for, from its strategy: proxyless -> "search",
-// train -> "retrain", amc -> "prune", haq -> "quantize"; other strategies by their name.
+// The stage a child run of a pipeline stands for: its stored stage, else (stores before schema
+// version 3) from its strategy: proxyless -> "search", train -> "retrain", amc -> "prune",
+// haq -> "quantize"; other strategies by their name.
 std::string StageOf(const results::RunRecord& run);
 
 }  // namespace hwnas::report

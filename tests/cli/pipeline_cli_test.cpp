@@ -37,8 +37,9 @@ std::vector<std::string> PipelineResult(const std::string& db) {
   std::vector<std::string> rows;
   for (const results::RunRecord& run : store->ListRuns()) {
     if (run.parent_run != 1 || run.status != results::RunStatus::kFinished) continue;
+    // By the stage it came from: a killed stage leaves an interrupted run, so ids differ.
     rows.push_back(run.stage + " " + run.strategy + " from " +
-                   (run.source_run ? std::to_string(*run.source_run) : "-"));
+                   (run.source_run ? store->GetRun(*run.source_run).stage : "-"));
     for (const auto& a : store->Architectures(run.id))
       rows.push_back("  " + a.record.role + " " + a.record.arch + " " +
                      std::to_string(a.record.accuracy.value_or(-1)) + " " +
