@@ -119,9 +119,10 @@ void ExpectResumedEqualsUninterrupted(const std::string& name, const std::string
   const CommandResult stopped =
       SignalledWhen(Search(db, config, extra), SeenWritten(CheckpointOf(db, 2), episodes), signal);
   ASSERT_EQ(stopped.exit_code, signal == SIGINT ? 130 : 128 + SIGKILL) << stopped.err;
-  if (signal == SIGINT)
+  if (signal == SIGINT) {
     EXPECT_THAT(stopped.err, HasSubstr("run 2 continues from its last completed episode with: "
                                        "hwnas search resume 2"));
+  }
   {
     auto store = results::Store::Open(db, results::Store::OpenMode::kExisting);
     EXPECT_NE(store->GetRun(2).status, results::RunStatus::kFinished);
@@ -181,43 +182,43 @@ TEST(ResumeCliTest, AmcResumeRefusesACheckpointOfAnotherConfigOrACorruptOne) {
   EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
 }
 
-// Evolution on a model device (deterministic latency) of a synthetic supernet: run 1 the
-// supernet's search, run 2 the evolution run, runs 3 and 4 its targets.
-const std::vector<std::string> kEvolution = {
-    "evolution.targets=[\"roofline-example:1000\", \"roofline-example:500\"]",
-    "evolution.supernet_run=1"};
-
+// Evolution on a model device (deterministic latency) of a synthetic supernet searched on it:
+// run 1 the supernet's search, run 2 the evolution run, runs 3 to 5 its targets.
 std::string SearchedDatabase(const std::string& name) {
   const std::string db = MakeTempDir(name) + "/h.db";
   const CommandResult r =
-      RunHwnas({"--db", db, "-q", "search", kConfigs + "search-synthetic.yaml"});
+      RunHwnas({"--db", db, "-q", "search", kConfigs + "search-synthetic.yaml",
+                "device.name=roofline-example", "proxyless.target_ms=0.5", "train.epochs=1"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return db;
 }
 
-// Every run's name, status and what it stored (StoredResult) but its first (the supernet's).
+const std::vector<std::string> kEvolution = {
+    "evolution.targets=[\"roofline-example:1000\", \"roofline-example:500\", "
+    "\"roofline-example:300\"]",
+    "evolution.finetune_epochs=1"};
+
+// Every run's name, status and what it stored (StoredResult) but the first (the supernet's),
+// newest first.
 std::vector<std::string> EvolutionResult(const std::string& db) {
   std::vector<std::string> rows;
   auto store = results::Store::Open(db, results::Store::OpenMode::kExisting);
-  for (int64_t run = 2; run <= 4; ++run) {
-    const results::RunRecord record = store->GetRun(run);
+  for (const results::RunRecord& record : store->ListRuns()) {
+    if (record.id == 1) continue;
     rows.push_back(record.name + " " + results::RunStatusName(record.status));
-    for (const std::string& row : StoredResult(db, run)) rows.push_back(row);
+    for (const std::string& row : StoredResult(db, record.id)) rows.push_back(row);
   }
   return rows;
 }
 
-// Stopped with `signal` once the condition `ready_for(db)` makes holds, then resumed: the runs
-// stored are the uninterrupted ones.
+// Evolution on a copy of `searched` stopped with `signal` once `ready_for(db)` holds, then
+// resumed, stores what the uninterrupted run in `whole` stored.
 void ExpectEvolutionResumes(
-    const std::string& name, std::vector<std::string> extra,
+    const std::string& searched, const std::string& whole,
     const std::function<std::function<bool()>(const std::string&)>& ready_for, int signal) {
-  const std::string whole = SearchedDatabase(name + "-whole");
-  const std::string db = CopyDatabase(whole, name + "-stopped");
-  extra.insert(extra.begin(), kEvolution.begin(), kEvolution.end());
-  ASSERT_EQ(RunHwnas(Search(whole, "evolution-synthetic.yaml", extra)).exit_code, 0);
+  const std::string db = CopyDatabase(searched, "resume-evolution-stopped");
   const CommandResult stopped =
-      SignalledWhen(Search(db, "evolution-synthetic.yaml", extra), ready_for(db), signal);
+      SignalledWhen(Search(db, "evolution-synthetic.yaml", kEvolution), ready_for(db), signal);
   ASSERT_EQ(stopped.exit_code, signal == SIGINT ? 130 : 128 + SIGKILL) << stopped.err;
   const CommandResult resumed = RunHwnas({"--db", db, "search", "resume", "2"});
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
@@ -225,14 +226,16 @@ void ExpectEvolutionResumes(
   EXPECT_EQ(EvolutionResult(db), EvolutionResult(whole));
 }
 
-TEST(ResumeCliTest, EvolutionRunKilledWhileSamplingResumesToTheUninterruptedResult) {
+// Killed while sampling accuracies; stopped with Ctrl-C while the second of three targets
+// fine-tunes (or, should that have finished, before the third): a target's run stopped midway
+// runs again under its id.
+TEST(ResumeCliTest, EvolutionRunStoppedWhileSamplingOrInATargetResumesToTheUninterruptedResult) {
+  const std::string searched = SearchedDatabase("resume-evolution");
+  const std::string whole = CopyDatabase(searched, "resume-evolution-whole");
+  ASSERT_EQ(RunHwnas(Search(whole, "evolution-synthetic.yaml", kEvolution)).exit_code, 0);
   ExpectEvolutionResumes(
-      "resume-evolution", {},
-      [](const std::string& db) { return SeenWritten(CheckpointOf(db, 2), 8); }, SIGKILL);
-}
-
-// Stopped while its second target fine-tunes: that target's run continues under its id.
-TEST(ResumeCliTest, EvolutionRunStoppedInATargetResumesToTheUninterruptedResult) {
+      searched, whole, [](const std::string& db) { return SeenWritten(CheckpointOf(db, 2), 8); },
+      SIGKILL);
   const auto in_second_target = [](const std::string& db) -> std::function<bool()> {
     return [db] {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -241,8 +244,7 @@ TEST(ResumeCliTest, EvolutionRunStoppedInATargetResumesToTheUninterruptedResult)
       return store->ListRuns().size() >= 4;
     };
   };
-  ExpectEvolutionResumes("resume-evolution-target", {"evolution.finetune_epochs=1"},
-                         in_second_target, SIGINT);
+  ExpectEvolutionResumes(searched, whole, in_second_target, SIGINT);
 }
 
 }  // namespace
