@@ -32,7 +32,7 @@ TEST(StrategyRegistryTest, AnUnknownNameListsTheRegisteredOnes) {
   }
 }
 
-TEST(StrategyRegistryTest, OnlyProxylessIsResumable) {
+TEST(StrategyRegistryTest, EverySearchIsResumableAndTrainingIsNot) {
   for (const std::string& name : StrategyNames())
     EXPECT_EQ(MakeStrategy(name)->resumable(), name != "train") << name;
 }
