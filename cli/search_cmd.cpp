@@ -37,8 +37,9 @@ void AddSearchCommand(CLI::App& app, const GlobalOptions& global) {
   auto resume = std::make_shared<ResumeArgs>();
   auto* resume_cmd = cmd->add_subcommand(
       "resume",
-      "Continue an interrupted or failed search from its last checkpoint; the result is the\n"
-      "one an uninterrupted run would have given. The run keeps its stored config; a CONFIG\n"
+      "Continue an interrupted or failed search (proxyless, amc, haq or evolution) from its\n"
+      "last checkpoint (epoch, episode, accuracy sample or target); the result is the one an\n"
+      "uninterrupted run would have given. The run keeps its stored config; a CONFIG\n"
       "given here must resolve to the same one. Example:\n"
       "  hwnas search resume 3");
   resume_cmd->add_option("run", resume->run, "run id or unique run name")->required();

@@ -14,16 +14,19 @@ const std::vector<StrategyInfo>& Strategies() {
       {"amc", "search", false, false,
        "  amc: prune the channels of a trained network (amc.source_run, or net + amc.weights)\n"
        "    to a FLOPs or latency budget with a DDPG agent, then fine-tune the best policy's\n"
-       "    network. Every episode is stored; Ctrl-C stops after the current episode.\n"},
+       "    network. Every episode is stored and checkpointed; Ctrl-C stops after the current\n"
+       "    episode and 'hwnas search resume RUN' continues.\n"},
       // Quantizes `net` (with haq.weights) or haq.source_run's network.
       {"haq", "search", false, false,
        "  haq: choose weight and activation bits per operator of a trained network\n"
        "    (haq.source_run, or net + haq.weights) under a latency budget on a device that\n"
-       "    costs bits, or a model-size budget, then fine-tune the best policy.\n"},
+       "    costs bits, or a model-size budget, then fine-tune the best policy. Checkpointed\n"
+       "    after every episode; 'hwnas search resume RUN' continues after Ctrl-C.\n"},
       // Specializes evolution.supernet_run's supernet.
       {"evolution", "search", false, false,
        "  evolution: specialize the supernet of a finished proxyless run (evolution.supernet_run)\n"
-       "    to latency targets on any devices with an accuracy predictor; one run per target.\n"},
+       "    to latency targets on any devices with an accuracy predictor; one run per target.\n"
+       "    'hwnas search resume RUN' continues after the last accuracy sample or target.\n"},
       // Runs its stages as child runs of the strategies above.
       {"pipeline", "search", false, false,
        "  pipeline: search -> retrain -> prune -> quantize -> export (pipeline.stages), each\n"

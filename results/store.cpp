@@ -176,6 +176,9 @@ void Store::ReopenRun(int64_t run_id, int64_t keep_through_step) {
                                " WHERE run_id = ? AND (step IS NULL OR step > ?)");
     remove.Bind(1, run_id).Bind(2, keep_through_step).Run();
   }
+  // An episode's index is its step (AMC and HAQ report both at the episode's index).
+  Statement episodes(*db_, "DELETE FROM episodes WHERE run_id = ? AND episode > ?");
+  episodes.Bind(1, run_id).Bind(2, keep_through_step).Run();
   DeleteRows(*db_, "artifacts", run_id);
   const double now = NowSeconds();
   Statement update(*db_,

@@ -34,7 +34,7 @@ RunReport RunPrepared(search::Strategy& strategy, StoreServices& services, int64
     return strategy.Run(context);
   };
   const RunBody body{run, [&strategy, &services] { strategy.AfterRun(services); },
-                     strategy.resumable()};
+                     strategy.resumable(), strategy.step_unit()};
   return {run_id, strategy.StoredConfig().name,
           ExecuteRun(services, run_id, body, stop_requested, resume)};
 }
@@ -64,12 +64,23 @@ Config ResumedConfig(const results::RunRecord& run, const ConfigSource& source) 
         message + "; start a new run with 'hwnas search CONFIG' instead"}});
 }
 
+// "proxyless, amc, haq or evolution": the registered strategies that keep checkpoints.
+std::string ResumableStrategies() {
+  std::vector<std::string> names;
+  for (const std::string& name : search::RegisteredStrategies())
+    if (search::MakeStrategy(name)->resumable()) names.push_back(name);
+  std::string text;
+  for (size_t i = 0; i < names.size(); ++i)
+    text += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  return text;
+}
+
 // A run can be resumed when its strategy keeps checkpoints and it is neither finished nor live.
 void CheckResumable(const results::RunRecord& run, const search::Strategy& strategy) {
   const std::string name = RunText(run.id);
   if (!strategy.resumable())
-    throw UsageError(name + " is a '" + run.strategy +
-                     "' run (expected a proxyless search; only searches can be resumed)");
+    throw UsageError(name + " is a '" + run.strategy + "' run (expected a run of strategy " +
+                     ResumableStrategies() + "; only these keep checkpoints to resume from)");
   if (run.status == results::RunStatus::kFinished)
     throw UsageError(name + " has finished; there is nothing to resume (see hwnas results show " +
                      std::to_string(run.id) + ")");
@@ -101,9 +112,8 @@ std::string ExecuteRun(StoreServices& services, int64_t run_id, const RunBody& b
     if (body.after) body.after();
     std::string message = e.what();
     if (body.resumable)
-      message += "; " + RunText(run_id) +
-                 " continues from its last completed epoch with: hwnas search resume " +
-                 std::to_string(run_id);
+      message += "; " + RunText(run_id) + " continues from its last completed " + body.step_unit +
+                 " with: hwnas search resume " + std::to_string(run_id);
     store.FinishRun(run_id, results::RunStatus::kInterrupted, message);
     throw Interrupted(message);
   } catch (const std::exception& e) {
@@ -135,10 +145,9 @@ bool ReopenAtCheckpoint(StoreServices& services, const search::Strategy& strateg
       strategy.CheckpointSteps(ArtifactDir(services.options().db_path, run.id), run.config_hash);
   services.store().ReopenRun(run.id, steps.value_or(0) - 1);
   if (!services.options().quiet)
-    std::fprintf(
-        stderr, "resuming run %lld after %lld of %lld %s\n", static_cast<long long>(run.id),
-        static_cast<long long>(steps.value_or(0)), static_cast<long long>(strategy.total_steps()),
-        run.strategy == "pipeline" ? "stages (finished stages are kept)" : "search epochs");
+    std::fprintf(stderr, "resuming run %lld after %lld of %lld %ss\n",
+                 static_cast<long long>(run.id), static_cast<long long>(steps.value_or(0)),
+                 static_cast<long long>(strategy.total_steps()), strategy.step_unit().c_str());
   return steps.has_value();
 }
 

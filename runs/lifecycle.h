@@ -45,6 +45,7 @@ struct RunBody {
   std::function<std::string(search::RunContext&)> run;
   std::function<void()> after;
   bool resumable = false;
+  std::string step_unit = "epoch";  // what the run's checkpoint completes (Strategy::step_unit)
 };
 std::string ExecuteRun(StoreServices& services, int64_t run_id, const RunBody& body,
                        const std::atomic<bool>* stop_requested, bool resume);

@@ -109,8 +109,13 @@ std::optional<double> StoreServices::StoredMetric(int64_t run, const std::string
 }
 
 int64_t StoreServices::RunNested(const Config& config,
-                                 const std::function<void(search::RunContext&)>& body) {
-  const int64_t run_id = store().BeginRun(MakeRunInfo(config));
+                                 const std::function<void(search::RunContext&)>& body,
+                                 int64_t unfinished) {
+  // A nested run that finished before its parent recorded it (stopped in between) runs anew.
+  const bool reopen =
+      unfinished != 0 && store().GetRun(unfinished).status != results::RunStatus::kFinished;
+  if (reopen) store().ReopenRun(unfinished, /*keep_through_step=*/-1);
+  const int64_t run_id = reopen ? unfinished : store().BeginRun(MakeRunInfo(config));
   RunBody nested;
   nested.run = [&body](search::RunContext& context) {
     body(context);

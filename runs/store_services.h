@@ -38,8 +38,8 @@ class StoreServices : public search::RunServices {
                                           const std::string& section) override;
   search::SupernetSource SupernetOf(const std::string& reference) override;
   std::optional<double> StoredMetric(int64_t run, const std::string& name) override;
-  int64_t RunNested(const Config& config,
-                    const std::function<void(search::RunContext&)>& body) override;
+  int64_t RunNested(const Config& config, const std::function<void(search::RunContext&)>& body,
+                    int64_t unfinished) override;
   int64_t RunStage(const search::StageRequest& request) override;
   std::vector<search::StageRun> StagesOf(int64_t parent) override;
 

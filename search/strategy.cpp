@@ -21,6 +21,7 @@ TrainContext TrainContextOf(const RunContext& context) {
   train.show_progress = context.show_progress;
   train.artifact_dir = context.artifact_dir;
   train.stop_requested = context.stop_requested;
+  train.resume = context.resume;
   return train;
 }
 

@@ -80,8 +80,10 @@ class RunServices {
   // A metric the run stored at its start (e.g. the latency re-base factor of a resumed search).
   virtual std::optional<double> StoredMetric(int64_t run, const std::string& name) = 0;
   // Starts and finishes one more run with `config` around `body`, as the lifecycle does for the
-  // strategy's own run. Returns its id.
-  virtual int64_t RunNested(const Config& config, const std::function<void(RunContext&)>& body) = 0;
+  // strategy's own run. Returns its id. `unfinished` != 0 (a resumed strategy's nested run that
+  // was stopped) runs again under that id, its earlier records removed, instead of a new run.
+  virtual int64_t RunNested(const Config& config, const std::function<void(RunContext&)>& body,
+                            int64_t unfinished = 0) = 0;
   // Runs a pipeline stage through the whole lifecycle of its strategy (checked, begun as a child
   // with its stage and source, run, finished; or resumed from its checkpoint), under the stop
   // flag of the run that asks. The export stage writes request.config.pipeline.export_formats of
@@ -126,13 +128,15 @@ class Strategy {
 
   // Resumable strategies keep a checkpoint under the run's artifact directory.
   virtual bool resumable() const { return false; }
-  // Steps (epochs) the checkpoint in `artifact_dir` completed; nullopt without a checkpoint.
-  // Throws DataError when it belongs to another config.
+  // Steps (epochs, episodes, ...) the checkpoint in `artifact_dir` completed; nullopt without a
+  // checkpoint. Throws DataError when it belongs to another config.
   virtual std::optional<int64_t> CheckpointSteps(const std::string& artifact_dir,
                                                  const std::string& config_hash) const {
     return std::nullopt;
   }
   virtual int64_t total_steps() const { return 0; }
+  // What a step is, singular, in messages: "resuming run 3 after 2 of 5 epochs".
+  virtual std::string step_unit() const { return "epoch"; }
 };
 
 using StrategyFactory = std::function<std::unique_ptr<Strategy>()>;

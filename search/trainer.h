@@ -28,6 +28,9 @@ struct TrainContext {
   // Time the trained network end to end on this CPU (not for fake-quantized networks, whose
   // float simulation says nothing about low-precision hardware).
   bool measure_latency = true;
+  // Continue from the run's checkpoint in artifact_dir (the compression episode loop reads it;
+  // training itself always starts over).
+  bool resume = false;
 };
 
 struct TrainResult {

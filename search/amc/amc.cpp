@@ -304,6 +304,19 @@ class AmcEnvironment : public CompressionEnvironment {
            " " + p_.cost.unit;
   }
 
+  // Every episode's counts and score: the export picks the best, or times the best few.
+  std::string SaveState() const override {
+    nlohmann::json episodes = nlohmann::json::array();
+    for (const AmcEpisode& e : history_)
+      episodes.push_back({{"counts", e.counts}, {"score", ScoreJson(e.score)}});
+    return episodes.dump();
+  }
+  void LoadState(const std::string& state) override {
+    history_.clear();
+    for (const nlohmann::json& e : nlohmann::json::parse(state))
+      history_.push_back({e.at("counts").get<std::vector<int64_t>>(), ScoreOfJson(e.at("score"))});
+  }
+
   const std::vector<AmcEpisode>& history() const { return history_; }
 
  private:

@@ -6,6 +6,7 @@
 #include "search/amc/amc.h"
 #include "search/amc/latency_cost.h"
 #include "search/compression/compression_run.h"
+#include "search/compression/episode_loop.h"
 #include "search/strategy.h"
 
 namespace hwnas::search {
@@ -74,6 +75,13 @@ class AmcStrategy : public Strategy {
     problem_ = std::make_unique<AmcProblem>(source_.net, source_.weights, config, data_, cost);
   }
   const Config& StoredConfig() const override { return config_; }
+  bool resumable() const override { return true; }
+  std::optional<int64_t> CheckpointSteps(const std::string& artifact_dir,
+                                         const std::string& config_hash) const override {
+    return EpisodeCheckpointSteps(artifact_dir, config_hash);
+  }
+  int64_t total_steps() const override { return config_.amc.episodes; }
+  std::string step_unit() const override { return "episode"; }
   std::optional<DatasetRecord> Data() const override { return DescribeData(data_, config_.data); }
 
   std::string Run(RunContext& context) override {

@@ -2,16 +2,22 @@
 
 #include <torch/utils.h>
 
+#include <nlohmann/json.hpp>
+
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <mutex>
 #include <stdexcept>
 
 #include "core/errors.h"
 #include "core/progress.h"
 #include "core/reporter.h"
 #include "core/timing.h"
+#include "search/checkpoint.h"
 #include "search/rl/ddpg.h"
 #include "supernet/threads.h"
 
@@ -112,6 +118,138 @@ void ReportEpisodeTimes(Reporter& reporter, int64_t step, const EpisodeTimes& t,
                             {"evaluate_seconds", t.evaluate}});
 }
 
+constexpr int64_t kEpisodeCheckpointFormat = 1;
+
+// What the loop carries from episode to episode besides the agent and the environment.
+struct LoopState {
+  int64_t done = 0;            // episodes completed
+  EpisodeScore best;           // the first with the best reward
+  EpisodeTimes times;          // summed over the completed episodes
+  double earlier_seconds = 0;  // wall time of the episodes before this process
+  bool closed = false;         // the closing metrics are stored
+  LoopState() { best.reward = -1e300; }
+};
+
+void WriteScore(torch::serialize::OutputArchive& archive, const EpisodeScore& e) {
+  archive.write("best_index", c10::IValue(e.index));
+  archive.write("best_accuracy", c10::IValue(e.accuracy));
+  archive.write("best_cost", c10::IValue(e.cost));
+  archive.write("best_reward", c10::IValue(e.reward));
+  archive.write("best_critic_loss", c10::IValue(e.critic_loss));
+}
+
+EpisodeScore ReadScore(torch::serialize::InputArchive& archive, const std::string& path) {
+  EpisodeScore e;
+  e.index = ReadValue(archive, "best_index", path).toInt();
+  e.accuracy = ReadValue(archive, "best_accuracy", path).toDouble();
+  e.cost = ReadValue(archive, "best_cost", path).toDouble();
+  e.reward = ReadValue(archive, "best_reward", path).toDouble();
+  e.critic_loss = ReadValue(archive, "best_critic_loss", path).toDouble();
+  return e;
+}
+
+// The episode times as a 5-vector (agent, budget, prepare, evaluate, earlier wall seconds).
+torch::Tensor TimesTensor(const LoopState& s) {
+  const EpisodeTimes& t = s.times;
+  return torch::tensor(
+      std::vector<double>{t.agent, t.budget, t.prepare, t.evaluate, s.earlier_seconds},
+      torch::kFloat64);
+}
+
+// Random operations inside episodes (dropout in HAQ's short fine-tuning, networks built before
+// their weights are copied in) draw from LibTorch's global generator: its state goes into the
+// checkpoint so that a resumed run draws what the uninterrupted one would, then and after the loop.
+torch::Tensor GlobalGeneratorState() {
+  at::Generator generator = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  return generator.get_state();
+}
+
+void SetGlobalGeneratorState(const torch::Tensor& state) {
+  at::Generator generator = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  generator.set_state(state);
+}
+
+void SaveLoopCheckpoint(const std::string& path, const Config& config, const LoopState& s,
+                        const rl::DdpgAgent& agent, const CompressionEnvironment& env) {
+  torch::serialize::OutputArchive archive, agent_archive;
+  archive.write("config_hash", c10::IValue(ConfigHash(config)));
+  archive.write("steps_done", c10::IValue(s.done));
+  archive.write("closed", c10::IValue(s.closed));
+  WriteScore(archive, s.best);
+  archive.write("times", TimesTensor(s));
+  archive.write("torch_generator", GlobalGeneratorState());
+  archive.write("environment", c10::IValue(env.SaveState()));
+  agent.Save(agent_archive);
+  archive.write("agent", agent_archive);
+  WriteCheckpoint(archive, kEpisodeCheckpointFormat, path);
+}
+
+// Restores the agent, the environment and LibTorch's generator; returns the loop's state.
+LoopState LoadLoopCheckpoint(const std::string& path, const Config& config,
+                             const CompressionOptions& options, rl::DdpgAgent& agent,
+                             CompressionEnvironment& env) {
+  torch::serialize::InputArchive archive = OpenCheckpoint(path, kEpisodeCheckpointFormat);
+  if (ReadValue(archive, "config_hash", path).toStringRef() != ConfigHash(config))
+    throw DataError("search checkpoint " + path + " belongs to another config");
+  LoopState s;
+  s.done = ReadValue(archive, "steps_done", path).toInt();
+  if (s.done < 1 || s.done > options.episodes)
+    throw DataError("search checkpoint " + path + " is inconsistent (" + std::to_string(s.done) +
+                    " of " + std::to_string(options.episodes) + " episodes)");
+  s.closed = ReadValue(archive, "closed", path).toBool();
+  s.best = ReadScore(archive, path);
+  const torch::Tensor times = ReadValue(archive, "times", path).toTensor().contiguous();
+  const double* t = times.data_ptr<double>();
+  s.times = {t[0], t[1], t[2], t[3], 0};
+  s.earlier_seconds = t[4];
+  try {
+    torch::serialize::InputArchive agent_archive = ReadArchive(archive, "agent", path);
+    agent.Load(agent_archive);
+    env.LoadState(ReadValue(archive, "environment", path).toStringRef());
+  } catch (const std::exception& e) {
+    throw DataError("search checkpoint " + path + " does not fit this run (" + e.what() + ")");
+  }
+  SetGlobalGeneratorState(ReadValue(archive, "torch_generator", path).toTensor());
+  return s;
+}
+
+}  // namespace
+
+nlohmann::json ScoreJson(const EpisodeScore& e) {
+  return {{"index", e.index},
+          {"accuracy", e.accuracy},
+          {"cost", e.cost},
+          {"reward", e.reward},
+          {"critic_loss", e.critic_loss}};
+}
+
+EpisodeScore ScoreOfJson(const nlohmann::json& j) {
+  return {j.at("index").get<int64_t>(), j.at("accuracy").get<double>(), j.at("cost").get<double>(),
+          j.at("reward").get<double>(), j.at("critic_loss").get<double>()};
+}
+
+std::optional<int64_t> EpisodeCheckpointSteps(const std::string& artifact_dir,
+                                              const std::string& config_hash) {
+  return CheckpointSteps(CheckpointPath(artifact_dir), kEpisodeCheckpointFormat, config_hash);
+}
+
+namespace {
+
+// After the last episode: the summary line and the closing metrics (once per run).
+void CloseLoop(const CompressionEnvironment& env, const LoopState& s, ProgressBar& bar,
+               EpisodeSummary& summary, const CompressionContext& context) {
+  const EnvironmentNames names = env.names();
+  bar.Finish(names.strategy + ": " + std::to_string(s.done) + " episodes, best " +
+             std::to_string(s.best.index) + " (" + env.Describe(s.best) + "), " +
+             FormatEpisodeTimes(summary.times, names.prepare));
+  if (s.closed) return;
+  ReportEpisodeTimes(*context.reporter, s.done - 1, summary.times, names.prepare_metric);
+  const MetricValues closing = env.ClosingMetrics();
+  if (!closing.empty()) context.reporter->OnMetrics(s.done - 1, closing);
+}
+
 }  // namespace
 
 EpisodeSummary RunEpisodes(CompressionEnvironment& env, const Config& config,
@@ -119,29 +257,37 @@ EpisodeSummary RunEpisodes(CompressionEnvironment& env, const Config& config,
   const EnvironmentNames names = env.names();
   rl::DdpgAgent agent =
       StartAgent(config, options.agent, env.state_size(), env.steps(), context, names.strategy);
+  const std::string checkpoint = CheckpointPath(context.artifact_dir);
+  LoopState s;
+  if (context.resume) s = LoadLoopCheckpoint(checkpoint, config, options, agent, env);
   const int64_t episodes = options.episodes;
   ProgressBar bar(names.strategy, episodes, context.show_progress);
   EpisodeSummary summary;
-  EpisodeScore best;
-  best.reward = -1e300;
   const auto start = std::chrono::steady_clock::now();
-  for (int64_t index = 0; index < episodes; ++index) {
+  for (; s.done < episodes; ++s.done) {
     if (context.stop_requested != nullptr && context.stop_requested->load())
-      throw Interrupted(Upper(names.strategy) + " interrupted after " + std::to_string(index) +
+      throw Interrupted(Upper(names.strategy) + " interrupted after " + std::to_string(s.done) +
                         " episodes");
-    const EpisodeScore e = RunEpisode(env, agent, index, summary.times);
-    if (e.reward > best.reward) best = e;
+    const EpisodeScore e = RunEpisode(env, agent, s.done, s.times);
+    if (e.reward > s.best.reward) s.best = e;
     env.EndEpisode(e);
-    ReportEpisode(env, *context.reporter, e, best.reward, agent.sigma(index));
-    bar.Update(index + 1, "best " + env.Describe(best));
+    ReportEpisode(env, *context.reporter, e, s.best.reward, agent.sigma(s.done));
+    bar.Update(s.done + 1, "best " + env.Describe(s.best));
+    LoopState saved = s;
+    ++saved.done;
+    saved.earlier_seconds += SecondsSince(start);
+    SaveLoopCheckpoint(checkpoint, config, saved, agent, env);
   }
-  AverageEpisodeTimes(summary.times, episodes, SecondsSince(start));
-  bar.Finish(names.strategy + ": " + std::to_string(episodes) + " episodes, best " +
-             std::to_string(best.index) + " (" + env.Describe(best) + "), " +
-             FormatEpisodeTimes(summary.times, names.prepare));
-  ReportEpisodeTimes(*context.reporter, episodes - 1, summary.times, names.prepare_metric);
-  summary.best_reward = best.reward;
-  summary.best_episode = best.index;
+  summary.times = s.times;
+  AverageEpisodeTimes(summary.times, episodes, s.earlier_seconds + SecondsSince(start));
+  CloseLoop(env, s, bar, summary, context);
+  if (!s.closed) {
+    s.closed = true;
+    s.earlier_seconds += SecondsSince(start);
+    SaveLoopCheckpoint(checkpoint, config, s, agent, env);
+  }
+  summary.best_reward = s.best.reward;
+  summary.best_episode = s.best.index;
   return summary;
 }
 

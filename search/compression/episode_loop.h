@@ -4,13 +4,19 @@
 // budget, its network built and scored, one reward for every step. The loop owns the agent and
 // the order of its random draws, the best episode, the episode times and the episode reports;
 // an environment owns what a policy is, its budget, its scores and, after the loop, its export.
+// After every episode the loop writes a checkpoint (agent, LibTorch's global generator, the best
+// episode and the environment's kept state) from which a resumed run continues exactly.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/options.h"
+#include "core/reporter.h"
 #include "search/compression/compression.h"
 #include "supernet/network.h"
 
@@ -65,11 +71,26 @@ class CompressionEnvironment {
   virtual void EndEpisode(const EpisodeScore& score) = 0;
   // The best episode in progress and summary lines, e.g. "reward 0.9 (90% held-out, ...)".
   virtual std::string Describe(const EpisodeScore& best) const = 0;
+  // What EndEpisode kept so far, as text for the loop's checkpoint, and back.
+  virtual std::string SaveState() const = 0;
+  virtual void LoadState(const std::string& state) = 0;
+  // Metrics stored once, after the last episode, beside the episode times.
+  virtual MetricValues ClosingMetrics() const { return {}; }
 };
 
+// An episode's score in an environment's saved state (doubles round-trip exactly), and back.
+nlohmann::json ScoreJson(const EpisodeScore& e);
+EpisodeScore ScoreOfJson(const nlohmann::json& j);
+
+// The episodes the checkpoint in `artifact_dir` completed; nullopt without one. Throws DataError
+// when it belongs to another config or cannot be read.
+std::optional<int64_t> EpisodeCheckpointSteps(const std::string& artifact_dir,
+                                              const std::string& config_hash);
+
 // Runs options.episodes episodes of `env` with a DDPG agent seeded from `config`, reporting
-// every episode and the times. Throws std::invalid_argument for a context without reporter or
-// artifact directory, and Interrupted when context.stop_requested is set between episodes.
+// every episode and the times. With context.resume it continues from the checkpoint in
+// context.artifact_dir. Throws std::invalid_argument for a context without reporter or artifact
+// directory, and Interrupted when context.stop_requested is set between episodes.
 EpisodeSummary RunEpisodes(CompressionEnvironment& env, const Config& config,
                            const CompressionOptions& options, const CompressionContext& context);
 

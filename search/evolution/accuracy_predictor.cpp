@@ -38,16 +38,21 @@ std::vector<AccuracySample> SampleAccuracies(const SearchSpace& space, const Con
                                              const DataSplits& data,
                                              const std::string& checkpoint_path, int64_t count,
                                              int64_t eval_images, bool show_progress,
-                                             const std::atomic<bool>* stop) {
+                                             const std::atomic<bool>* stop,
+                                             const SamplingProgress& progress) {
   supernet::SuperNet net(space);
   LoadSupernetFromCheckpoint(net, checkpoint_path);
   if (config.train.channels_last) supernet::ToChannelsLast(*net);
   const auto batches =
       CollectBatches(data.holdout, eval_images, config, config.train.channels_last);
   Rng rng(DeriveSeed(config.seed, rng_stream::kAccuracySample));
-  std::vector<AccuracySample> samples;
+  std::vector<AccuracySample> samples = progress.scored;
+  for (const AccuracySample& s : samples)  // the draws of the samples scored before
+    if (RandomArch(space, rng).choices != s.arch.choices)
+      throw DataError("the accuracy samples of the checkpoint are not this config's (" +
+                      FormatArch(s.arch) + ")");
   ProgressBar bar("accuracy samples", count, show_progress);
-  for (int64_t i = 0; i < count; ++i) {
+  for (auto i = static_cast<int64_t>(samples.size()); i < count; ++i) {
     if (stop != nullptr && stop->load())
       throw Interrupted("stopped after " + std::to_string(i) + " accuracy samples");
     AccuracySample s{RandomArch(space, rng), 0};
@@ -55,6 +60,7 @@ std::vector<AccuracySample> SampleAccuracies(const SearchSpace& space, const Con
     RecalibrateBatchNorm(net, data.train, config, kRecalibrationBatches);
     s.accuracy = PathAccuracy(net, batches);
     samples.push_back(std::move(s));
+    if (progress.on_sample) progress.on_sample(samples);
     bar.Update(i + 1, "last " + std::to_string(100 * samples.back().accuracy).substr(0, 5) + "%");
   }
   bar.Finish("accuracy samples: " + std::to_string(count) + " architectures scored");

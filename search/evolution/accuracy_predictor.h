@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,13 +26,22 @@ struct AccuracySample {
   double accuracy = 0;  // held-out, inherited weights
 };
 
+// Where sampling continues from: the samples a stopped run scored, and what is called after
+// each new one (the run reports it and writes its checkpoint).
+struct SamplingProgress {
+  std::vector<AccuracySample> scored;
+  std::function<void(const std::vector<AccuracySample>&)> on_sample;
+};
+
 // Scores `count` random architectures of the supernet in `checkpoint_path` (a proxyless run's
-// search checkpoint) on the first eval_images held-out images. Throws Interrupted when *stop.
+// search checkpoint) on the first eval_images held-out images, after progress.scored (whose
+// architectures must be the first ones drawn; DataError otherwise). Throws Interrupted when *stop.
 std::vector<AccuracySample> SampleAccuracies(const SearchSpace& space, const Config& config,
                                              const DataSplits& data,
                                              const std::string& checkpoint_path, int64_t count,
                                              int64_t eval_images, bool show_progress,
-                                             const std::atomic<bool>* stop);
+                                             const std::atomic<bool>* stop,
+                                             const SamplingProgress& progress = {});
 
 predictors::EncodingLayout AccuracyLayout(const SearchSpace& space);
 

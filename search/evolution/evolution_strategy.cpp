@@ -3,14 +3,17 @@
 // predictor and the target device's latency estimate. The run of the config holds the samples
 // and the predictor; every target gets its own run (named NAME-DEVICE@MSms) with its specialized
 // network as final architecture, so `hwnas results pareto` and `best` compare them with searched
-// networks.
+// networks. Resumable: its checkpoint (evolution_checkpoint.h) holds the samples scored and the
+// targets finished.
 #include <map>
 
 #include "core/config.h"
 #include "core/dataset.h"
 #include "core/errors.h"
 #include "core/text.h"
+#include "search/checkpoint.h"
 #include "search/evolution/device_latency.h"
+#include "search/evolution/evolution_checkpoint.h"
 #include "search/evolution/specialize.h"
 #include "search/proxyless/proxyless.h"
 #include "search/strategy.h"
@@ -63,8 +66,18 @@ class EvolutionStrategy : public Strategy {
   }
   std::string Run(RunContext& context) override;
 
+  bool resumable() const override { return true; }
+  std::optional<int64_t> CheckpointSteps(const std::string& artifact_dir,
+                                         const std::string& config_hash) const override {
+    return EvolutionCheckpointSteps(artifact_dir, config_hash);
+  }
+  int64_t total_steps() const override { return config_.evolution.accuracy_samples; }
+  std::string step_unit() const override { return "accuracy sample"; }
+
  private:
   void CheckTargetsReachable() const;
+  void FitPredictor(RunContext& context, EvolutionCheckpoint& checkpoint);
+  std::string RunTarget(size_t index, RunContext& context, EvolutionCheckpoint& checkpoint);
 
   Config config_, run_config_;
   SupernetSource source_;
@@ -104,21 +117,59 @@ void EvolutionStrategy::Prepare(const Config& config, RunServices& services, boo
   specializer_ = std::make_unique<Specializer>(space_, run_config_, data_, source_.checkpoint);
 }
 
+// Samples (continuing a resumed run's) and fits the predictor, writing the checkpoint after each
+// sample and once the predictor's metrics are stored.
+void EvolutionStrategy::FitPredictor(RunContext& context, EvolutionCheckpoint& checkpoint) {
+  const std::string hash = ConfigHash(run_config_);
+  SamplingProgress progress{checkpoint.samples, [&](const std::vector<AccuracySample>& samples) {
+                              checkpoint.samples = samples;
+                              SaveEvolutionCheckpoint(checkpoint, context.artifact_dir, hash);
+                            }};
+  specializer_->FitPredictor(*context.reporter, context.show_progress, context.stop_requested,
+                             progress, checkpoint.fit_reported);
+  checkpoint.fit_reported = true;
+  SaveEvolutionCheckpoint(checkpoint, context.artifact_dir, hash);
+}
+
+// Target `index` as its own run (again under its id when a stopped run left it unfinished);
+// returns its summary line, kept in the checkpoint once the run finished.
+std::string EvolutionStrategy::RunTarget(size_t index, RunContext& context,
+                                         EvolutionCheckpoint& checkpoint) {
+  TargetProgress& progress = checkpoint.targets[index];
+  if (progress.done) return progress.line;
+  const std::string hash = ConfigHash(run_config_);
+  const TargetSpec& t = targets_[index];
+  const Config target_config = TargetConfig(run_config_, config_.name, t);
+  const LatencyTarget target =
+      MakeLatencyTarget(devices_.at(t.device), t.ms, space_, config_.evolution.measure);
+  SpecializedNetwork found;
+  const auto body = [&](RunContext& nested) {
+    progress.run = nested.run_id;
+    SaveEvolutionCheckpoint(checkpoint, context.artifact_dir, hash);
+    found = specializer_->Specialize(target, *nested.reporter, TrainContextOf(nested));
+  };
+  const int64_t id = context.services->RunNested(target_config, body, progress.run);
+  progress = {id, true, TargetLine(id, target_config, t, found)};
+  SaveEvolutionCheckpoint(checkpoint, context.artifact_dir, hash);
+  return progress.line;
+}
+
 std::string EvolutionStrategy::Run(RunContext& context) {
-  specializer_->FitPredictor(*context.reporter, context.show_progress, context.stop_requested);
+  EvolutionCheckpoint checkpoint;
+  checkpoint.targets.resize(targets_.size());
+  if (context.resume)
+    checkpoint = LoadEvolutionCheckpoint(context.artifact_dir, ConfigHash(run_config_), space_,
+                                         targets_.size());
+  FitPredictor(context, checkpoint);
   std::string text = StringPrintf("  accuracy predictor of run %lld's supernet\n",
                                   static_cast<long long>(source_.run));
   text += StringPrintf("%-28s %-8s %9s %9s %9s %9s %9s %8s\n", "run", "device", "target",
                        "estimate", "measured", "predicted", "accuracy", "seconds");
-  for (const TargetSpec& t : targets_) {
-    const Config target_config = TargetConfig(run_config_, config_.name, t);
-    const LatencyTarget target =
-        MakeLatencyTarget(devices_.at(t.device), t.ms, space_, config_.evolution.measure);
-    SpecializedNetwork found;
-    const int64_t id = context.services->RunNested(target_config, [&](RunContext& nested) {
-      found = specializer_->Specialize(target, *nested.reporter, TrainContextOf(nested));
-    });
-    text += TargetLine(id, target_config, t, found);
+  for (size_t i = 0; i < targets_.size(); ++i) {
+    if (context.stop_requested != nullptr && context.stop_requested->load())
+      throw Interrupted("evolution interrupted after " + std::to_string(i) + " of " +
+                        std::to_string(targets_.size()) + " targets");
+    text += RunTarget(i, context, checkpoint);
   }
   return text;
 }

@@ -33,6 +33,15 @@ ArchitectureRecord RecordOf(const NetSpec& net, const std::string& role, const s
   return r;
 }
 
+// A scored sample as the run's architecture at step `index`.
+void ReportSample(Reporter& reporter, const SearchSpace& space, const AccuracySample& sample,
+                  int64_t index) {
+  ArchitectureRecord r = RecordOf(ToNetSpec(space, sample.arch), "sample", FormatArch(sample.arch));
+  r.step = index;
+  r.accuracy = sample.accuracy;
+  reporter.OnArchitecture(r);
+}
+
 }  // namespace
 
 Specializer::Specializer(const SearchSpace& space, const Config& config, const DataSplits& data,
@@ -41,28 +50,30 @@ Specializer::Specializer(const SearchSpace& space, const Config& config, const D
 Specializer::~Specializer() = default;
 
 const AccuracyModel& Specializer::FitPredictor(Reporter& reporter, bool show_progress,
-                                               const std::atomic<bool>* stop) {
+                                               const std::atomic<bool>* stop,
+                                               const SamplingProgress& progress,
+                                               bool fit_reported) {
   const EvolutionOptions& e = config_.evolution;
   const auto start = std::chrono::steady_clock::now();
-  const std::vector<AccuracySample> samples = SampleAccuracies(
-      space_, config_, data_, checkpoint_, e.accuracy_samples, e.eval_images, show_progress, stop);
+  SamplingProgress reporting{progress.scored, [&](const std::vector<AccuracySample>& samples) {
+                               ReportSample(reporter, space_, samples.back(),
+                                            static_cast<int64_t>(samples.size()) - 1);
+                               if (progress.on_sample) progress.on_sample(samples);
+                             }};
+  const std::vector<AccuracySample> samples =
+      SampleAccuracies(space_, config_, data_, checkpoint_, e.accuracy_samples, e.eval_images,
+                       show_progress, stop, reporting);
   const double sampling_seconds = SecondsSince(start);
-  for (size_t i = 0; i < samples.size(); ++i) {
-    ArchitectureRecord r =
-        RecordOf(ToNetSpec(space_, samples[i].arch), "sample", FormatArch(samples[i].arch));
-    r.step = static_cast<int64_t>(i);
-    r.accuracy = samples[i].accuracy;
-    reporter.OnArchitecture(r);
-  }
   const auto fit_start = std::chrono::steady_clock::now();
   model_.emplace(FitAccuracyModel(space_, samples, e.predictor, e.test_share, config_.seed));
-  reporter.OnMetrics(0, {{"accuracy_samples", static_cast<double>(samples.size())},
-                         {"sampling_seconds", sampling_seconds},
-                         {"predictor_fit_seconds", SecondsSince(fit_start)},
-                         {"predictor_train_count", static_cast<double>(model_->train_count)},
-                         {"predictor_test_count", static_cast<double>(model_->test.count)},
-                         {"predictor_rmse", model_->test.rmse},
-                         {"predictor_kendall_tau", model_->test.kendall_tau}});
+  if (!fit_reported)
+    reporter.OnMetrics(0, {{"accuracy_samples", static_cast<double>(samples.size())},
+                           {"sampling_seconds", sampling_seconds},
+                           {"predictor_fit_seconds", SecondsSince(fit_start)},
+                           {"predictor_train_count", static_cast<double>(model_->train_count)},
+                           {"predictor_test_count", static_cast<double>(model_->test.count)},
+                           {"predictor_rmse", model_->test.rmse},
+                           {"predictor_kendall_tau", model_->test.kendall_tau}});
   if (show_progress)
     std::fprintf(stderr,
                  "accuracy predictor (%s): fitted on %zu architectures; on %zu it did not see: "

@@ -50,10 +50,13 @@ class Specializer {
               std::string checkpoint);
   ~Specializer();
 
-  // Samples and fits the accuracy predictor; reports the samples (role "sample", accuracy =
-  // held-out with inherited weights) and the predictor's error metrics.
+  // Samples and fits the accuracy predictor; reports each new sample as it is scored (role
+  // "sample", step = its index, accuracy = held-out with inherited weights; then
+  // progress.on_sample) and, unless `fit_reported`, the predictor's error metrics.
   const AccuracyModel& FitPredictor(Reporter& reporter, bool show_progress,
-                                    const std::atomic<bool>* stop);
+                                    const std::atomic<bool>* stop,
+                                    const SamplingProgress& progress = {},
+                                    bool fit_reported = false);
   // One target (after FitPredictor): evolution, then the network scored or fine-tuned; its final
   // architecture and metrics go to `reporter`; target.measure_ms times it.
   SpecializedNetwork Specialize(const LatencyTarget& target, Reporter& reporter,

@@ -296,6 +296,26 @@ class HaqEnvironment : public CompressionEnvironment {
            FormatSignificant(best.cost / p_.reference);
   }
 
+  // The finalists so far (policies and scores): the export re-scores them.
+  std::string SaveState() const override {
+    nlohmann::json finalists = nlohmann::json::array();
+    for (const HaqEpisode& f : finalists_)
+      finalists.push_back({{"chosen", FormatBitPolicy(f.chosen)},
+                           {"applied", FormatBitPolicy(f.applied)},
+                           {"score", ScoreJson(f.score)}});
+    return finalists.dump();
+  }
+  void LoadState(const std::string& state) override {
+    finalists_.clear();
+    for (const nlohmann::json& f : nlohmann::json::parse(state))
+      finalists_.push_back({ParseBitPolicy(f.at("chosen").get<std::string>()),
+                            ParseBitPolicy(f.at("applied").get<std::string>()),
+                            ScoreOfJson(f.at("score"))});
+  }
+  MetricValues ClosingMetrics() const override {
+    return {{"full_precision_accuracy", p_.full_precision_accuracy}};
+  }
+
   const std::vector<HaqEpisode>& finalists() const { return finalists_; }
 
  private:
@@ -349,7 +369,6 @@ HaqResult RunHaq(HaqProblem& problem, const CompressionContext& context) {
   HaqResult result;
   static_cast<EpisodeSummary&>(result) = RunEpisodes(env, p.config, o, context);
   result.full_precision_accuracy = p.full_precision_accuracy;
-  context.reporter->OnMetric(o.episodes - 1, "full_precision_accuracy", p.full_precision_accuracy);
   const std::vector<HaqEpisode>& finalists = env.finalists();
   result.best = Export(p, finalists[BestFinalist(p, finalists, context.show_progress)].applied,
                        FinalRequest(o, context), context);

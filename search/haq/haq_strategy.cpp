@@ -9,6 +9,7 @@
 #include "latency/haq_table.h"
 #include "measure/devices.h"
 #include "search/compression/compression_run.h"
+#include "search/compression/episode_loop.h"
 #include "search/haq/haq.h"
 #include "search/strategy.h"
 
@@ -84,6 +85,13 @@ class HaqStrategy : public Strategy {
     problem_ = std::make_unique<HaqProblem>(source.net, source.weights, config, data_, cost);
   }
   const Config& StoredConfig() const override { return config_; }
+  bool resumable() const override { return true; }
+  std::optional<int64_t> CheckpointSteps(const std::string& artifact_dir,
+                                         const std::string& config_hash) const override {
+    return EpisodeCheckpointSteps(artifact_dir, config_hash);
+  }
+  int64_t total_steps() const override { return config_.haq.episodes; }
+  std::string step_unit() const override { return "episode"; }
   std::optional<DatasetRecord> Data() const override { return DescribeData(data_, config_.data); }
 
   std::string Run(RunContext& context) override {

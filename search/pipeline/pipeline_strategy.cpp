@@ -79,6 +79,7 @@ class PipelineStrategy : public Strategy {
   std::optional<int64_t> CheckpointSteps(const std::string&, const std::string&) const override {
     return 0;
   }
+  std::string step_unit() const override { return "stage"; }
   int64_t total_steps() const override {
     return static_cast<int64_t>(config_.pipeline.stages.size());
   }

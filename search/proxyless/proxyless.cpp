@@ -23,8 +23,8 @@
 #include "core/dataset.h"
 #include "core/errors.h"
 #include "core/progress.h"
-#include "core/sha256.h"
 #include "core/text.h"
+#include "search/checkpoint.h"
 #include "search/supernet_weights.h"
 #include "search/train_util.h"
 #include "supernet/supernet.h"
@@ -50,8 +50,6 @@ constexpr int64_t kRecalibrationBatches = 10;  // for the derived path's batch-n
 // Bumped whenever what a checkpoint holds changes; older files are refused, not misread.
 constexpr int64_t kCheckpointFormat = 1;
 
-std::string ConfigHash(const Config& config) { return Sha256Hex(ConfigToYaml(config)); }
-
 // The candidate costs as text: a resumed search must price candidates exactly as before (a table
 // rebuilt or recalibrated in between would silently change the result).
 std::string CostsText(const CandidateCosts& costs) {
@@ -67,27 +65,6 @@ std::string CostsText(const CandidateCosts& costs) {
     }
   }
   return text;
-}
-
-torch::serialize::InputArchive OpenCheckpoint(const std::string& path) {
-  torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(path);
-  } catch (const c10::Error& e) {
-    throw DataError("cannot read search checkpoint " + path + " (" + e.what_without_backtrace() +
-                    ")");
-  }
-  c10::IValue format;
-  if (!archive.try_read("format", format) || !format.isInt() || format.toInt() != kCheckpointFormat)
-    throw DataError("search checkpoint " + path + " was written by another hwnas version " +
-                    "(expected checkpoint format " + std::to_string(kCheckpointFormat) + ")");
-  return archive;
-}
-
-c10::IValue ReadValue(torch::serialize::InputArchive& archive, const std::string& key) {
-  c10::IValue value;
-  if (!archive.try_read(key, value)) throw DataError("search checkpoint lacks '" + key + "'");
-  return value;
 }
 
 struct EpochStats {
@@ -387,7 +364,6 @@ void ProxylessSearch::RunEpoch(int64_t step) {
 void ProxylessSearch::SaveCheckpoint(int64_t epochs_done) {
   if (context_.checkpoint_path.empty()) return;
   torch::serialize::OutputArchive archive, net, weights, arch;
-  archive.write("format", c10::IValue(kCheckpointFormat));
   archive.write("config_hash", c10::IValue(ConfigHash(config_)));
   archive.write("costs", c10::IValue(CostsText(costs_)));
   archive.write("epochs_done", c10::IValue(epochs_done));
@@ -402,19 +378,15 @@ void ProxylessSearch::SaveCheckpoint(int64_t epochs_done) {
   archive.write("supernet", net);
   archive.write("weight_optimizer", weights);
   archive.write("arch_optimizer", arch);
-  std::ostringstream bytes;
-  archive.save_to(bytes);
-  std::filesystem::create_directories(
-      std::filesystem::path(context_.checkpoint_path).parent_path());
-  WriteFileAtomically(context_.checkpoint_path, bytes.str(), "search checkpoint");
+  WriteCheckpoint(archive, kCheckpointFormat, context_.checkpoint_path);
 }
 
 int64_t ProxylessSearch::LoadCheckpoint() {
   const std::string& path = context_.checkpoint_path;
-  torch::serialize::InputArchive archive = OpenCheckpoint(path);
-  if (ReadValue(archive, "config_hash").toStringRef() != ConfigHash(config_))
+  torch::serialize::InputArchive archive = OpenCheckpoint(path, kCheckpointFormat);
+  if (ReadValue(archive, "config_hash", path).toStringRef() != ConfigHash(config_))
     throw DataError("search checkpoint " + path + " belongs to another config");
-  if (ReadValue(archive, "costs").toStringRef() != CostsText(costs_))
+  if (ReadValue(archive, "costs", path).toStringRef() != CostsText(costs_))
     throw DataError("the candidate costs changed since search checkpoint " + path +
                     " was written (the device's latency table was rebuilt or recalibrated, or "
                     "this is another machine); resuming would not give the run's result");
@@ -427,14 +399,14 @@ int64_t ProxylessSearch::LoadCheckpoint() {
   weight_optimizer_.load(weights);
   arch_optimizer_.load(arch);
   // Replay the held-out stream to where it stood: its batches depend on (epoch, position) only.
-  holdout_epoch_ = ReadValue(archive, "holdout_epoch").toInt();
-  const int64_t taken = ReadValue(archive, "holdout_taken").toInt();
+  holdout_epoch_ = ReadValue(archive, "holdout_epoch", path).toInt();
+  const int64_t taken = ReadValue(archive, "holdout_taken", path).toInt();
   holdout_pipeline_.StartEpoch(holdout_epoch_);
   for (holdout_taken_ = 0; holdout_taken_ < taken; ++holdout_taken_) holdout_pipeline_.Next();
-  std::istringstream derived(ReadValue(archive, "derived").toStringRef());
+  std::istringstream derived(ReadValue(archive, "derived", path).toStringRef());
   for (std::string line; std::getline(derived, line);)
     derived_.push_back(ParseArch(net_->space(), line));
-  const int64_t done = ReadValue(archive, "epochs_done").toInt();
+  const int64_t done = ReadValue(archive, "epochs_done", path).toInt();
   const int64_t search_done = std::max<int64_t>(0, done - options_.warmup_epochs);
   if (done < 0 || done > options_.warmup_epochs + options_.epochs ||
       static_cast<int64_t>(derived_.size()) != search_done)
@@ -509,7 +481,7 @@ void RecalibrateBatchNorm(supernet::SuperNet& net, const Dataset& data, const Co
 }
 
 void LoadSupernetFromCheckpoint(supernet::SuperNet& net, const std::string& checkpoint_path) {
-  torch::serialize::InputArchive archive = OpenCheckpoint(checkpoint_path);
+  torch::serialize::InputArchive archive = OpenCheckpoint(checkpoint_path, kCheckpointFormat);
   torch::serialize::InputArchive weights;
   archive.read("supernet", weights);
   try {
@@ -522,10 +494,10 @@ void LoadSupernetFromCheckpoint(supernet::SuperNet& net, const std::string& chec
 
 std::optional<CheckpointInfo> ReadCheckpointInfo(const std::string& path) {
   if (!std::filesystem::exists(path)) return std::nullopt;
-  torch::serialize::InputArchive archive = OpenCheckpoint(path);
+  torch::serialize::InputArchive archive = OpenCheckpoint(path, kCheckpointFormat);
   CheckpointInfo info;
-  info.epochs_done = ReadValue(archive, "epochs_done").toInt();
-  info.config_hash = ReadValue(archive, "config_hash").toStringRef();
+  info.epochs_done = ReadValue(archive, "epochs_done", path).toInt();
+  info.config_hash = ReadValue(archive, "config_hash", path).toStringRef();
   return info;
 }
 

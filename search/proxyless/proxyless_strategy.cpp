@@ -11,6 +11,7 @@
 #include "latency/builder.h"
 #include "latency/estimator.h"
 #include "latency/probe.h"
+#include "search/checkpoint.h"
 #include "search/proxyless/latency_target.h"
 #include "search/proxyless/proxyless.h"
 #include "search/strategy.h"
@@ -44,10 +45,6 @@ std::string Summary(const Config& config, const NetSpec& net, const Arch& arch,
   text += StringPrintf("  FLOPs          %.2f M MACs   params %.3f M\n", NetFlops(net) / 1e6,
                        NetParams(net) / 1e6);
   return text;
-}
-
-std::string CheckpointPath(const std::string& artifact_dir) {
-  return artifact_dir + "/search-checkpoint.pt";
 }
 
 class ProxylessStrategy : public Strategy {

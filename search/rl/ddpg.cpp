@@ -4,6 +4,8 @@
 #include <torch/nn/module.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/optim/adam.h>
+#include <torch/serialize/input-archive.h>
+#include <torch/serialize/output-archive.h>
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -12,6 +14,7 @@
 #include <stdexcept>
 
 #include "core/rng.h"
+#include "search/checkpoint.h"
 
 namespace hwnas::rl {
 namespace {
@@ -88,6 +91,35 @@ torch::Tensor Rows(const std::vector<std::vector<float>>& rows) {
   return t;
 }
 
+// A replay buffer column (or all states) as a tensor and back; floats stay exact.
+torch::Tensor Column(const std::vector<Stored>& replay, float Stored::*field) {
+  std::vector<float> values;
+  for (const Stored& s : replay) values.push_back(s.*field);
+  return torch::tensor(values);
+}
+
+std::vector<std::vector<float>> RowsOf(const torch::Tensor& t) {
+  std::vector<std::vector<float>> rows;
+  const torch::Tensor c = t.contiguous();
+  for (int64_t i = 0; i < c.size(0); ++i)
+    rows.emplace_back(c[i].data_ptr<float>(), c[i].data_ptr<float>() + c.size(1));
+  return rows;
+}
+
+void SaveModule(const nn::Module& module, const std::string& key,
+                torch::serialize::OutputArchive& archive) {
+  torch::serialize::OutputArchive part;
+  module.save(part);
+  archive.write(key, part);
+}
+
+void LoadModule(nn::Module& module, const std::string& key,
+                torch::serialize::InputArchive& archive) {
+  torch::serialize::InputArchive part;
+  archive.read(key, part);
+  module.load(part);
+}
+
 }  // namespace
 
 struct DdpgAgent::Impl {
@@ -111,6 +143,8 @@ struct DdpgAgent::Impl {
   }
   double Update();
   void Store(Stored item);
+  void SaveReplay(torch::serialize::OutputArchive& archive) const;
+  void LoadReplay(torch::serialize::InputArchive& archive);
 
   DdpgOptions options;
   int64_t state_size;
@@ -174,6 +208,77 @@ double DdpgAgent::Impl::Update() {
   CopyParameters(*actor, *actor_target, options.tau);
   CopyParameters(*critic, *critic_target, options.tau);
   return critic_loss.item<double>();
+}
+
+void DdpgAgent::Impl::SaveReplay(torch::serialize::OutputArchive& archive) const {
+  std::vector<std::vector<float>> states, next_states;
+  for (const Stored& s : replay) states.push_back(s.state), next_states.push_back(s.next_state);
+  const bool empty = replay.empty();
+  archive.write("replay_states", empty ? torch::empty({0, state_size}) : Rows(states));
+  archive.write("replay_next_states", empty ? torch::empty({0, state_size}) : Rows(next_states));
+  archive.write("replay_actions", Column(replay, &Stored::action));
+  archive.write("replay_rewards", Column(replay, &Stored::reward));
+  archive.write("replay_not_last", Column(replay, &Stored::not_last));
+  archive.write("replay_next_slot", c10::IValue(next_slot));
+}
+
+void DdpgAgent::Impl::LoadReplay(torch::serialize::InputArchive& archive) {
+  torch::Tensor states, next_states, actions, rewards, not_lasts;
+  archive.read("replay_states", states);
+  archive.read("replay_next_states", next_states);
+  archive.read("replay_actions", actions);
+  archive.read("replay_rewards", rewards);
+  archive.read("replay_not_last", not_lasts);
+  if (states.dim() != 2 || states.size(1) != state_size || states.size(0) > capacity)
+    throw std::runtime_error("the saved agent's replay buffer does not fit this agent");
+  const std::vector<std::vector<float>> s = RowsOf(states), next = RowsOf(next_states);
+  const torch::Tensor a = actions.contiguous(), r = rewards.contiguous(),
+                      n = not_lasts.contiguous();
+  replay.clear();
+  for (size_t i = 0; i < s.size(); ++i)
+    replay.push_back(
+        {s[i], next[i], a.data_ptr<float>()[i], r.data_ptr<float>()[i], n.data_ptr<float>()[i]});
+  c10::IValue slot;
+  archive.read("replay_next_slot", slot);
+  next_slot = slot.toInt();
+}
+
+void DdpgAgent::Save(torch::serialize::OutputArchive& archive) const {
+  Impl& a = *impl_;
+  SaveModule(*a.actor, "actor", archive);
+  SaveModule(*a.actor_target, "actor_target", archive);
+  SaveModule(*a.critic, "critic", archive);
+  SaveModule(*a.critic_target, "critic_target", archive);
+  torch::serialize::OutputArchive actor_optimizer, critic_optimizer;
+  a.actor_optimizer.save(actor_optimizer);
+  a.critic_optimizer.save(critic_optimizer);
+  archive.write("actor_optimizer", actor_optimizer);
+  archive.write("critic_optimizer", critic_optimizer);
+  a.SaveReplay(archive);
+  archive.write("rng", c10::IValue(search::RngState(a.rng)));
+  archive.write("has_baseline", c10::IValue(a.has_baseline));
+  archive.write("baseline", c10::IValue(a.baseline));
+}
+
+void DdpgAgent::Load(torch::serialize::InputArchive& archive) {
+  Impl& a = *impl_;
+  LoadModule(*a.actor, "actor", archive);
+  LoadModule(*a.actor_target, "actor_target", archive);
+  LoadModule(*a.critic, "critic", archive);
+  LoadModule(*a.critic_target, "critic_target", archive);
+  torch::serialize::InputArchive actor_optimizer, critic_optimizer;
+  archive.read("actor_optimizer", actor_optimizer);
+  archive.read("critic_optimizer", critic_optimizer);
+  a.actor_optimizer.load(actor_optimizer);
+  a.critic_optimizer.load(critic_optimizer);
+  a.LoadReplay(archive);
+  c10::IValue rng, has_baseline, baseline;
+  archive.read("rng", rng);
+  archive.read("has_baseline", has_baseline);
+  archive.read("baseline", baseline);
+  a.rng = search::RngFromState(rng.toInt());
+  a.has_baseline = has_baseline.toBool();
+  a.baseline = baseline.toDouble();
 }
 
 DdpgAgent::DdpgAgent(int64_t state_size, int64_t steps_per_episode, const DdpgOptions& options) {

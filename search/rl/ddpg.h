@@ -10,6 +10,11 @@
 
 #include "core/options.h"
 
+namespace torch::serialize {
+class InputArchive;
+class OutputArchive;
+}  // namespace torch::serialize
+
 namespace hwnas::rl {
 
 using hwnas::DdpgOptions;
@@ -37,6 +42,13 @@ class DdpgAgent {
   // Stores the episode's steps with its final reward and, after the warm-up, runs one policy
   // update per step. Returns the mean critic loss of those updates (0 during the warm-up).
   double EndEpisode(const std::vector<Transition>& steps, double reward, int64_t episode);
+
+  // Everything later actions and updates depend on: the four networks, both optimizers, the
+  // replay buffer, the exploration and replay Rng and the reward baseline. An agent loaded
+  // into one of the same shape continues exactly as the saved one would have.
+  void Save(torch::serialize::OutputArchive& archive) const;
+  // Throws std::runtime_error when `archive` holds another agent's shape.
+  void Load(torch::serialize::InputArchive& archive);
 
   double sigma(int64_t episode) const;
   const DdpgOptions& options() const;

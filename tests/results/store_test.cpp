@@ -300,6 +300,7 @@ TEST(StoreTest, ReopenRunDropsWhatCameAfterTheCheckpoint) {
     derived.role = "derived";
     derived.step = 2;
     reporter->OnArchitecture(derived);
+    for (int64_t episode : {0, 1, 2}) reporter->OnEpisode({episode, 0.5, 0.9, 1.0, 0.5, "{}"});
   }
   EXPECT_THROW(store->ReopenRun(run, 1), UsageError);  // still running
   store->FinishRun(run, RunStatus::kInterrupted, "killed");
@@ -312,6 +313,9 @@ TEST(StoreTest, ReopenRunDropsWhatCameAfterTheCheckpoint) {
   for (const auto& m : store->Metrics(run)) steps.push_back(m.step);
   EXPECT_THAT(steps, ElementsAre(0, 1));
   EXPECT_TRUE(store->Architectures(run).empty());
+  std::vector<int64_t> episodes;
+  for (const auto& e : store->Episodes(run)) episodes.push_back(e.record.episode);
+  EXPECT_THAT(episodes, ElementsAre(0, 1));
   store->FinishRun(run, RunStatus::kFinished);
   try {
     store->ReopenRun(run, 1);

@@ -66,8 +66,8 @@ TEST(LifecycleTest, OnlyAResumableStrategysRunCanBeResumed) {
     ResumeRun("1", {}, {db, true});
     FAIL() << "expected UsageError";
   } catch (const UsageError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("run 1 is a 'train' run (expected a proxyless search; only "
-                                    "searches can be resumed)"));
+    EXPECT_THAT(e.what(), HasSubstr("run 1 is a 'train' run (expected a run of strategy amc, "
+                                    "evolution, haq or proxyless; only these keep checkpoints"));
   }
 }
 
