@@ -67,7 +67,8 @@ TEST(LifecycleTest, OnlyAResumableStrategysRunCanBeResumed) {
     FAIL() << "expected UsageError";
   } catch (const UsageError& e) {
     EXPECT_THAT(e.what(), HasSubstr("run 1 is a 'train' run (expected a run of strategy amc, "
-                                    "evolution, haq or proxyless; only these keep checkpoints"));
+                                    "evolution, haq, pipeline or proxyless; only these keep "
+                                    "checkpoints"));
   }
 }
 
