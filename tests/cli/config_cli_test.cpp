@@ -81,7 +81,8 @@ TEST(ConfigCliTest, KeysListsEveryKey) {
   EXPECT_THAT(result.out, HasSubstr("| `train.epochs` | an integer in [1, 10000] | `2` |"));
   EXPECT_THAT(
       result.out,
-      HasSubstr("| `strategy` | one of train, proxyless, amc, haq, evolution | required |"));
+      HasSubstr(
+          "| `strategy` | one of train, proxyless, amc, haq, evolution, pipeline | required |"));
 }
 
 TEST(ConfigCliTest, HelpExplainsUsageWithExamples) {

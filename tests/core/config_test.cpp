@@ -258,13 +258,13 @@ TEST(ConfigErrorTest, UnknownKeyWithoutSuggestionListsTheKnownKeys) {
   EXPECT_THAT(Errors(std::string(kMinimal) + "colour: red\n"),
               ElementsAre("test.yaml:3:1: error: colour: unknown key (expected one of name, "
                           "strategy, seed, threads, net, space, data, device, train, "
-                          "proxyless, amc, haq, evolution)"));
+                          "proxyless, amc, haq, evolution, pipeline)"));
 }
 
 TEST(ConfigErrorTest, MissingRequiredKeyIsLocatedAtTheEnclosingMapping) {
   EXPECT_THAT(Errors("# a comment\nnet: a.yaml\n"),
               ElementsAre("test.yaml:2:1: error: strategy: missing required key (expected one "
-                          "of train, proxyless, amc, haq, evolution)"));
+                          "of train, proxyless, amc, haq, evolution, pipeline)"));
   EXPECT_THAT(Errors("strategy: train\n"),
               ElementsAre("test.yaml:1:1: error: net: missing required key (expected a path to "
                           "a NetSpec YAML file; strategy train trains the network it "
@@ -348,11 +348,10 @@ TEST(ConfigErrorTest, WrongEnumValueListsTheNames) {
           "test.yaml:4:12: error: data.dataset: unknown value (got \"cifar\"; "
           "expected one of fashion-mnist, cifar10, synthetic, folder, cifar100); did you mean "
           "'cifar10'?"));
-  EXPECT_THAT(
-      Errors("strategy: proxyles\nnet: a.yaml\n"),
-      ElementsAre(
-          "test.yaml:1:11: error: strategy: unknown value (got \"proxyles\"; "
-          "expected one of train, proxyless, amc, haq, evolution); did you mean 'proxyless'?"));
+  EXPECT_THAT(Errors("strategy: proxyles\nnet: a.yaml\n"),
+              ElementsAre("test.yaml:1:11: error: strategy: unknown value (got \"proxyles\"; "
+                          "expected one of train, proxyless, amc, haq, evolution, pipeline); did "
+                          "you mean 'proxyless'?"));
 }
 
 TEST(ConfigErrorTest, MappingWhereScalarExpectedAndViceVersa) {
@@ -390,7 +389,7 @@ TEST(ConfigErrorTest, AllProblemsSortedByPositionOverridesLast) {
              {"threads=0", "data.datset=x"}),
       ElementsAre(
           "test.yaml:1:1: error: strategy: missing required key (expected one of train, proxyless, "
-          "amc, haq, evolution)",
+          "amc, haq, evolution, pipeline)",
           "test.yaml:2:11: error: train.epochs: out of range (got 0; expected an integer in [1, "
           "10000])",
           "test.yaml:3:13: error: train.momentum: wrong type (got \"x\"; expected a number in "
@@ -736,7 +735,8 @@ TEST(ConfigEvolutionTest, TargetsSupernetAndPredictorAreChecked) {
 // ---- Names and docs -----------------------------------------------------------------------
 
 TEST(ConfigNamesTest, StrategiesAndDatasets) {
-  EXPECT_THAT(StrategyNames(), ElementsAre("train", "proxyless", "amc", "haq", "evolution"));
+  EXPECT_THAT(StrategyNames(),
+              ElementsAre("train", "proxyless", "amc", "haq", "evolution", "pipeline"));
   EXPECT_EQ(DatasetName(DatasetKind::kFashionMnist), "fashion-mnist");
   EXPECT_EQ(DatasetName(DatasetKind::kCifar10), "cifar10");
   EXPECT_EQ(DatasetName(DatasetKind::kSynthetic), "synthetic");
@@ -744,7 +744,8 @@ TEST(ConfigNamesTest, StrategiesAndDatasets) {
 
 TEST(DescribeConfigKeysTest, ListsEveryKeyWithTypeAndDefault) {
   std::vector<ConfigKeyDoc> keys = DescribeConfigKeys();
-  ASSERT_EQ(keys.size(), 131u);  // 58 + amc (17 + agent 11) + haq (19 + agent 11) + evolution 15
+  // 58 + amc (17 + agent 11) + haq (19 + agent 11) + evolution 15 + pipeline 4
+  ASSERT_EQ(keys.size(), 135u);
   auto find = [&](const std::string& key) {
     for (const auto& row : keys) {
       if (row.key == key) return row;
