@@ -9,6 +9,7 @@
 
 #include "results/store.h"
 #include "tests/support/run_command.h"
+#include "tests/support/trained_database.h"
 
 namespace hwnas::testing {
 namespace {
@@ -18,14 +19,6 @@ using ::testing::HasSubstr;
 const std::string kConfigs = std::string(HWNAS_SOURCE_DIR) + "/configs/";
 const std::string kHaqTable =
     std::string(HWNAS_SOURCE_DIR) + "/../shared/data/luts/haq-qmobilenetv2-cloud-batch16.npy";
-
-std::string TrainedDatabase(const std::string& name) {
-  const std::string db = MakeTempDir(name) + "/h.db";
-  const CommandResult r =
-      RunHwnas({"--db", db, "-q", "train", kConfigs + "train-synthetic.yaml", "train.epochs=2"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  return db;
-}
 
 CommandResult Haq(const std::string& db, std::vector<std::string> extra = {}) {
   std::vector<std::string> args = {

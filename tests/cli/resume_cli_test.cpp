@@ -18,6 +18,7 @@
 
 #include "results/store.h"
 #include "tests/support/run_command.h"
+#include "tests/support/trained_database.h"
 
 namespace hwnas::testing {
 namespace {
@@ -26,15 +27,6 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
 const std::string kConfigs = std::string(HWNAS_SOURCE_DIR) + "/configs/";
-
-// A database holding run 1, a trained synthetic network.
-std::string TrainedDatabase(const std::string& name) {
-  const std::string db = MakeTempDir(name) + "/h.db";
-  const CommandResult r =
-      RunHwnas({"--db", db, "-q", "train", kConfigs + "train-synthetic.yaml", "train.epochs=2"});
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-  return db;
-}
 
 // A copy of `db` and its artifacts (the trained network) in a new directory.
 std::string CopyDatabase(const std::string& db, const std::string& name) {
