@@ -8,6 +8,7 @@
 #include "runs/deployment.h"
 #include "runs/interrupt.h"
 #include "runs/run_record.h"
+#include "supernet/threads.h"
 
 namespace hwnas::runs {
 namespace {
@@ -23,6 +24,16 @@ void CheckCommand(const std::string& command, const Config& config) {
                      "')");
   throw UsageError("'hwnas search' runs configs with strategy " + StrategiesOfCommand("search") +
                    " (got '" + config.strategy + "'; 'hwnas train' runs strategy 'train')");
+}
+
+// Prepares `strategy` under the run's own thread count. An earlier stage of a pipeline leaves the
+// process at its device's count (latency timing sets it), and the numbers some preparations
+// compute depend on it (AMC's reconstruction statistics), so a stage would not equal the same run
+// started alone or resumed in a new process.
+void PrepareStrategy(search::Strategy& strategy, const Config& config, StoreServices& services,
+                     bool verbose, int64_t resumed_run) {
+  supernet::SetThreads(static_cast<int>(config.threads));
+  strategy.Prepare(config, services, verbose, resumed_run);
 }
 
 // Runs the prepared strategy as run `run_id` (begun or reopened) until `stop_requested`.
@@ -129,7 +140,7 @@ RunReport StartRun(const std::string& command, const ConfigSource& source,
   const std::unique_ptr<search::Strategy> strategy = search::MakeStrategy(config.strategy);
   StoreServices services(options);
   // Everything that can fail on bad input is checked before the run is stored.
-  strategy->Prepare(config, services, !options.quiet, /*resumed_run=*/0);
+  PrepareStrategy(*strategy, config, services, !options.quiet, /*resumed_run=*/0);
   results::RunInfo info = MakeRunInfo(strategy->StoredConfig());
   info.source_run = services.TakeResolvedSource();
   const int64_t run_id = services.store().BeginRun(info);
@@ -197,7 +208,7 @@ RunReport ResumeRun(const std::string& run_reference, const ConfigSource& source
   const results::RunRecord run = store.GetRun(run_id);
   const std::unique_ptr<search::Strategy> strategy = search::MakeStrategy(run.strategy);
   CheckResumable(run, *strategy);
-  strategy->Prepare(ResumedConfig(run, source), services, !options.quiet, run_id);
+  PrepareStrategy(*strategy, ResumedConfig(run, source), services, !options.quiet, run_id);
   const bool resume = ReopenAtCheckpoint(services, *strategy, run);
   return RunInterruptible(*strategy, services, run_id, resume);
 }
@@ -209,13 +220,13 @@ int64_t RunStage(StoreServices& services, const search::StageRequest& request) {
   if (request.resume_run > 0) {
     const results::RunRecord run = services.store().GetRun(request.resume_run);
     CheckResumable(run, *strategy);
-    strategy->Prepare(LoadConfigFromString(run.config_text, RunText(run.id) + "'s config"),
-                      services, !quiet, run.id);
+    PrepareStrategy(*strategy, LoadConfigFromString(run.config_text, RunText(run.id) + "'s config"),
+                    services, !quiet, run.id);
     const bool resume = ReopenAtCheckpoint(services, *strategy, run);
     RunPrepared(*strategy, services, run.id, resume, services.stop_flag());
     return run.id;
   }
-  strategy->Prepare(request.config, services, !quiet, /*resumed_run=*/0);
+  PrepareStrategy(*strategy, request.config, services, !quiet, /*resumed_run=*/0);
   services.TakeResolvedSource();
   results::RunInfo info = MakeRunInfo(strategy->StoredConfig());
   info.parent_run = request.parent;

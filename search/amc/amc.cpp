@@ -343,7 +343,10 @@ PrunedNetwork Export(AmcProblem::Impl& p, const std::vector<int64_t>& counts,
 
 // The estimate steers the search; whether a network meets a latency budget is decided by timing
 // it. The best episodes (distinct policies, by reward) are timed in turn until one meets the
-// budget; if none of kCandidates does, the fastest of them is taken and a warning printed.
+// budget (one over it is timed a second time first); if none of kCandidates does, the fastest of
+// them is taken and a warning printed. The agent's episodes crowd at the estimated budget, so once
+// a network times over its estimate, those the smallest such over-run seen would also push past the
+// budget are passed over for ones with room to spare.
 constexpr size_t kCandidates = 8;
 
 std::vector<int64_t> MeasuredChoice(const AmcProblem::Impl& p, std::vector<AmcEpisode> episodes,
@@ -354,11 +357,16 @@ std::vector<int64_t> MeasuredChoice(const AmcProblem::Impl& p, std::vector<AmcEp
   std::vector<std::vector<int64_t>> tried;
   std::vector<int64_t> fastest;
   double fastest_ms = 1e300;
+  double over_run = 1;  // the smallest measured / estimated of the networks over the budget
   for (const AmcEpisode& e : episodes) {
     if (tried.size() == kCandidates) break;
     if (std::find(tried.begin(), tried.end(), e.counts) != tried.end()) continue;
+    if (over_run > 1 && e.score.cost * over_run > p.budget) continue;
     tried.push_back(e.counts);
-    const double ms = p.cost.measure(amc::ApplyChannelCounts(p.net, p.groups, e.counts));
+    const NetSpec net = amc::ApplyChannelCounts(p.net, p.groups, e.counts);
+    double ms = p.cost.measure(net);
+    // A slow period of a shared machine only adds time: one over the budget is timed again.
+    if (ms > p.budget) ms = std::min(ms, p.cost.measure(net));
     result.measured_candidates = static_cast<int64_t>(tried.size());
     if (verbose)
       std::fprintf(stderr, "amc: candidate %zu (reward %.4g): %.4f ms estimated, %.4f measured\n",
@@ -368,9 +376,11 @@ std::vector<int64_t> MeasuredChoice(const AmcProblem::Impl& p, std::vector<AmcEp
       return e.counts;
     }
     if (ms < fastest_ms) fastest_ms = ms, fastest = e.counts;
+    const double ratio = ms / e.score.cost;
+    if (ratio > 1) over_run = over_run > 1 ? std::min(over_run, ratio) : ratio;
   }
   std::fprintf(stderr,
-               "warning: none of the %zu best networks meets the %.4g ms budget when measured; "
+               "warning: none of the %zu networks timed meets the %.4g ms budget; "
                "exporting the fastest of them (%.4f ms)\n",
                tried.size(), p.budget, fastest_ms);
   result.measured_ms = fastest_ms;

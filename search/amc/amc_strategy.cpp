@@ -36,8 +36,8 @@ std::string Summary(const Config& config, const NetSpec& original, const AmcResu
       static_cast<long long>(config.amc.finetune_epochs));
   if (r.measured_ms)
     text += StringPrintf(
-        "  latency        %.3f ms measured end to end on %s (fastest of %d rounds; %lld "
-        "of the best networks timed)\n",
+        "  latency        %.3f ms measured end to end on %s (fastest of %d rounds, at the "
+        "table's speed; %lld networks timed)\n",
         *r.measured_ms, config.device.name.c_str(), kAmcLatencyRounds,
         static_cast<long long>(r.measured_candidates));
   else

@@ -137,6 +137,18 @@ std::vector<int64_t> UniformCounts(const NetSpec& net, const ChannelGroups& grou
   return counts;
 }
 
+std::vector<int64_t> RandomCounts(const NetSpec& net, const ChannelGroups& groups,
+                                  double min_preserve, int64_t multiple, Rng& rng) {
+  std::vector<int64_t> counts;
+  for (const ChannelGroup& group : groups.groups) counts.push_back(group.channels);
+  for (size_t g = 0; g < groups.groups.size(); ++g) {
+    const std::vector<int64_t> allowed =
+        AllowedCountsAfter(net, groups, static_cast<int>(g), counts, min_preserve, multiple);
+    counts[g] = allowed[rng.UniformInt(allowed.size())];
+  }
+  return counts;
+}
+
 void FillLowest(const NetSpec& net, const ChannelGroups& groups, size_t first, double min_preserve,
                 int64_t multiple, std::vector<int64_t>& counts) {
   for (size_t g = first; g < groups.groups.size(); ++g)

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/netspec.h"
+#include "core/rng.h"
 
 namespace hwnas::amc {
 
@@ -74,6 +75,10 @@ std::vector<int64_t> AllowedCountsAfter(const NetSpec& net, const ChannelGroups&
 std::vector<int64_t> UniformCounts(const NetSpec& net, const ChannelGroups& groups, double ratio,
                                    double min_preserve, int64_t multiple);
 
+// Every group at a count drawn uniformly from those it may keep after the groups before it: the
+// uneven prunings an agent explores, for fitting a cost model on more than uniform ones.
+std::vector<int64_t> RandomCounts(const NetSpec& net, const ChannelGroups& groups,
+                                  double min_preserve, int64_t multiple, Rng& rng);
 // counts[g] for every group from `first` on: its lowest allowed count that keeps every expand
 // convolution (the cheapest completion of a partial choice).
 void FillLowest(const NetSpec& net, const ChannelGroups& groups, size_t first, double min_preserve,

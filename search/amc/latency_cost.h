@@ -1,6 +1,6 @@
 // AMC's latency budget on a device: the sum of the device table's entries for a network
 // (measuring or computing what the table lacks), mapped to end-to-end latency by a line fitted
-// on uniformly pruned copies of the network being pruned.
+// on copies of the network being pruned, uniformly and unevenly.
 #pragma once
 
 #include <memory>
@@ -33,12 +33,15 @@ struct AmcLatencyCost {
 // End-to-end measurements behind the fit keep the fastest of this many interleaved rounds.
 inline constexpr int kAmcLatencyRounds = 3;
 
-// Fits the line on `net` pruned uniformly at a few ratios, measured end to end on the device.
+// Fits the line on `net` pruned uniformly at a few ratios and unevenly at random (seeded by
+// config.seed), measured end to end on the device.
 void FitAmcLatencyLine(AmcLatencyCost& cost, const Config& config, const NetSpec& net,
                        bool verbose);
 
 // The budget's cost model: the fitted line of the table sum, and on a measurable device the
-// network timed end to end (which decides whether the exported network meets the budget).
+// network timed end to end (which decides whether the exported network meets the budget). With
+// a table that has a probe, both the line's points and that timing are taken at the table's
+// speed: every sample over the reference probe timed right after it, times the table's probe.
 CostModel AmcLatencyCostModel(const std::shared_ptr<AmcLatencyCost>& cost);
 
 }  // namespace hwnas::search
