@@ -1,5 +1,7 @@
 // Strategy amc: prunes the channels of a trained network with AMC under a FLOPs or latency
 // budget (search/amc/amc.h), fine-tunes the best policy's network, and stores every episode.
+#include <cstdio>
+
 #include "core/dataset.h"
 #include "core/errors.h"
 #include "core/text.h"
@@ -36,8 +38,8 @@ std::string Summary(const Config& config, const NetSpec& original, const AmcResu
       static_cast<long long>(config.amc.finetune_epochs));
   if (r.measured_ms)
     text += StringPrintf(
-        "  latency        %.3f ms measured end to end on %s (fastest of %d rounds, at the "
-        "table's speed; %lld networks timed)\n",
+        "  latency        %.3f ms measured end to end on %s (fastest of %d rounds at the "
+        "probe's reference speed; %lld networks timed)\n",
         *r.measured_ms, config.device.name.c_str(), kAmcLatencyRounds,
         static_cast<long long>(r.measured_candidates));
   else
@@ -52,7 +54,8 @@ std::string Summary(const Config& config, const NetSpec& original, const AmcResu
 
 class AmcStrategy : public Strategy {
  public:
-  void Prepare(const Config& config, RunServices& services, bool show_progress, int64_t) override {
+  void Prepare(const Config& config, RunServices& services, bool show_progress,
+               int64_t resumed_run) override {
     config_ = config;
     source_ =
         ResolveTrainedNetwork(config, services, config.amc.source_run, config.amc.weights, "amc");
@@ -68,7 +71,14 @@ class AmcStrategy : public Strategy {
                          "measured at, not pruned channel counts; an AMC latency budget needs a "
                          "device that measures (cpu, cuda) or computes (configs/devices/) "
                          "latency");
-      FitAmcLatencyLine(*latency_, config, source_.net, show_progress);
+      const auto stored = [&](const std::string& name) {
+        return services.StoredMetric(resumed_run, name);
+      };
+      if (resumed_run == 0 || !RestoreAmcLatencyLine(*latency_, stored))
+        FitAmcLatencyLine(*latency_, config, source_.net, show_progress);
+      else if (show_progress)
+        std::fprintf(stderr, "amc: the run's latency line kept: %.4f x table sum %+.4f ms\n",
+                     latency_->slope, latency_->intercept);
       services.SaveTable(latency_->table);
       cost = AmcLatencyCostModel(latency_);
     }
@@ -85,6 +95,8 @@ class AmcStrategy : public Strategy {
   std::optional<DatasetRecord> Data() const override { return DescribeData(data_, config_.data); }
 
   std::string Run(RunContext& context) override {
+    if (latency_ && !context.resume)
+      context.reporter->OnMetrics(0, AmcLatencyLineMetrics(*latency_));
     const AmcResult result = RunAmc(*problem_, TrainContextOf(context));
     return Summary(config_, source_.net, result, problem_->cost_model().unit);
   }

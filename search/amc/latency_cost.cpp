@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <limits>
 #include <optional>
+#include <string>
+#include <utility>
 
 #include "latency/probe.h"
 
@@ -24,21 +26,34 @@ std::vector<double> MeasureFastest(latency::Device& device, const std::vector<Ne
   return fastest;
 }
 
-// The same at the speed the table was measured at, for a table with a probe: every sample is
-// divided by the probe sample timed right after it and multiplied by the table's probe, so a
-// slow period during the fit (seen to last seconds here, 1.6x slower) cancels instead of
-// tilting the line.
-std::vector<double> MeasureAtTableSpeed(latency::Device& device, const std::vector<NetSpec>& nets,
-                                        const latency::ProbeSummary& table_probe) {
+// End to end at the speed of the reference probe: every sample is divided by the probe sample
+// timed right after it and multiplied by the reference, so a slow period (seen here to last
+// seconds at 1.6x) neither tilts the line nor rejects every candidate. Without a reference
+// (a device without a probe), the plain fastest timings.
+std::vector<double> MeasureAtReference(latency::Device& device, const std::vector<NetSpec>& nets,
+                                       double reference_probe_ms) {
+  if (reference_probe_ms <= 0) return MeasureFastest(device, nets);
   std::vector<double> fastest(nets.size(), std::numeric_limits<double>::infinity());
   for (int round = 0; round < kAmcLatencyRounds; ++round)
     for (size_t i = 0; i < nets.size(); ++i) {
       const latency::LatencyStats paired = device.MeasureNetworkPaired(nets[i]);
-      const double ms = paired.probe_ratio > 0 ? paired.probe_ratio * table_probe.median_ms
+      const double ms = paired.probe_ratio > 0 ? paired.probe_ratio * reference_probe_ms
                                                : latency::EntryMs(paired);
       fastest[i] = std::min(fastest[i], ms);
     }
   return fastest;
+}
+
+// The table's probe (its build's speed), else the median of a few probes timed now (a table
+// grown by AMC gets its probe only when it is first saved), else 0.
+double ReferenceProbeMs(latency::DeviceTable& table) {
+  if (const auto probe = latency::TableProbe(table.table)) return probe->median_ms;
+  std::vector<double> now;
+  for (int i = 0; i < 5; ++i)
+    if (const std::optional<double> ms = table.device->TimeProbe()) now.push_back(*ms);
+  if (now.empty()) return 0;
+  std::nth_element(now.begin(), now.begin() + now.size() / 2, now.end());
+  return now[now.size() / 2];
 }
 
 // Least squares of measured on sums; a single ratio when the sums do not spread or the slope
@@ -88,10 +103,9 @@ void FitAmcLatencyLine(AmcLatencyCost& cost, const Config& config, const NetSpec
   if (verbose)
     std::fprintf(stderr, "amc: fitting the latency model on %zu prunings of %s\n", nets.size(),
                  net.name.c_str());
-  const std::optional<latency::ProbeSummary> table_probe = latency::TableProbe(cost.table.table);
+  cost.reference_probe_ms = ReferenceProbeMs(cost.table);
   const std::vector<double> measured =
-      table_probe ? MeasureAtTableSpeed(*cost.table.device, nets, *table_probe)
-                  : MeasureFastest(*cost.table.device, nets);
+      MeasureAtReference(*cost.table.device, nets, cost.reference_probe_ms);
   std::vector<double> sums;
   for (const NetSpec& n : nets) sums.push_back(cost.Sum(n));
   FitLine(cost, sums, measured);
@@ -99,28 +113,46 @@ void FitAmcLatencyLine(AmcLatencyCost& cost, const Config& config, const NetSpec
   for (size_t i = 0; i < nets.size(); ++i)
     worst = std::max(worst,
                      std::abs(cost.slope * sums[i] + cost.intercept - measured[i]) / measured[i]);
+  cost.margin = std::min(worst, kMaxAmcLatencyMargin);
   if (verbose)
     std::fprintf(stderr,
                  "amc: latency on %s = %.4f x table sum %+.4f ms (%.3f-%.3f ms measured%s, "
-                 "largest error %.1f%%)\n",
+                 "largest error %.1f%%: the search keeps that margin)\n",
                  config.device.name.c_str(), cost.slope, cost.intercept,
                  *std::min_element(measured.begin(), measured.end()),
                  *std::max_element(measured.begin(), measured.end()),
-                 table_probe ? " at the table's speed" : "", 100 * worst);
+                 cost.reference_probe_ms > 0 ? " at the probe's reference speed" : "", 100 * worst);
+}
+
+std::vector<std::pair<std::string, double>> AmcLatencyLineMetrics(const AmcLatencyCost& cost) {
+  return {{"amc_latency_slope", cost.slope},
+          {"amc_latency_intercept_ms", cost.intercept},
+          {"amc_latency_reference_probe_ms", cost.reference_probe_ms},
+          {"amc_latency_margin", cost.margin}};
+}
+
+bool RestoreAmcLatencyLine(AmcLatencyCost& cost,
+                           const std::function<std::optional<double>(const std::string&)>& stored) {
+  const auto slope = stored("amc_latency_slope");
+  const auto intercept = stored("amc_latency_intercept_ms");
+  const auto reference = stored("amc_latency_reference_probe_ms");
+  const auto margin = stored("amc_latency_margin");
+  if (!slope || !intercept || !reference || !margin) return false;
+  cost.slope = *slope, cost.intercept = *intercept, cost.reference_probe_ms = *reference;
+  cost.margin = *margin;
+  return true;
 }
 
 CostModel AmcLatencyCostModel(const std::shared_ptr<AmcLatencyCost>& cost) {
-  CostModel model{
-      "ms",
-      [cost](const NetSpec& net) { return cost->slope * cost->Sum(net) + cost->intercept; },
-      {}};
+  CostModel model{"ms",
+                  [cost](const NetSpec& net) {
+                    return (cost->slope * cost->Sum(net) + cost->intercept) * (1 + cost->margin);
+                  },
+                  {}};
   // Timed as the line was fitted, so that a slow period at the end cannot reject every network.
   if (cost->table.device->kind() == latency::DeviceKind::kMeasurable)
     model.measure = [cost](const NetSpec& net) {
-      const std::optional<latency::ProbeSummary> probe = latency::TableProbe(cost->table.table);
-      return (probe ? MeasureAtTableSpeed(*cost->table.device, {net}, *probe)
-                    : MeasureFastest(*cost->table.device, {net}))
-          .front();
+      return MeasureAtReference(*cost->table.device, {net}, cost->reference_probe_ms).front();
     };
   return model;
 }

@@ -3,7 +3,11 @@
 // on copies of the network being pruned, uniformly and unevenly.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "core/netspec.h"
@@ -22,6 +26,12 @@ namespace hwnas::search {
 struct AmcLatencyCost {
   latency::DeviceTable table;
   double slope = 1, intercept = 0;
+  // The probe speed end-to-end timings are expressed at: the table's probe, else the probe timed
+  // before the fit; 0 for a device without a probe (plain fastest timings).
+  double reference_probe_ms = 0;
+  // What the search aims below the budget by: the line's largest relative error on the points it
+  // was fitted on (at most kMaxAmcLatencyMargin), so that the networks it finds measure within.
+  double margin = 0;
   double Sum(const NetSpec& net);  // adds what the table lacks
 
  private:
@@ -32,16 +42,23 @@ struct AmcLatencyCost {
 
 // End-to-end measurements behind the fit keep the fastest of this many interleaved rounds.
 inline constexpr int kAmcLatencyRounds = 3;
+inline constexpr double kMaxAmcLatencyMargin = 0.1;
 
 // Fits the line on `net` pruned uniformly at a few ratios and unevenly at random (seeded by
-// config.seed), measured end to end on the device.
+// config.seed), measured end to end on the device. A resumed run reuses its stored line instead
+// (AmcLatencyLineMetrics), so that its costs stay those of the uninterrupted run.
 void FitAmcLatencyLine(AmcLatencyCost& cost, const Config& config, const NetSpec& net,
                        bool verbose);
 
-// The budget's cost model: the fitted line of the table sum, and on a measurable device the
-// network timed end to end (which decides whether the exported network meets the budget). With
-// a table that has a probe, both the line's points and that timing are taken at the table's
-// speed: every sample over the reference probe timed right after it, times the table's probe.
+// The line as metrics (stored at step 0 when a run starts), and back; nullopt when one is missing.
+std::vector<std::pair<std::string, double>> AmcLatencyLineMetrics(const AmcLatencyCost& cost);
+bool RestoreAmcLatencyLine(AmcLatencyCost& cost,
+                           const std::function<std::optional<double>(const std::string&)>& stored);
+
+// The budget's cost model: the fitted line of the table sum times (1 + margin), and on a measurable
+// device the network timed end to end (which decides whether the exported network meets the
+// budget). With a reference probe, both the line's points and that timing are taken at its speed:
+// every sample over the probe sample timed right after it, times the reference probe.
 CostModel AmcLatencyCostModel(const std::shared_ptr<AmcLatencyCost>& cost);
 
 }  // namespace hwnas::search

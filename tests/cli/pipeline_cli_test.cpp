@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <chrono>
 #include <filesystem>
@@ -57,9 +58,13 @@ std::vector<std::string> PipelineResult(const std::string& db) {
 // Runs the pipeline and kills it with SIGKILL once the prune stage has stored `episodes`
 // episodes, as a crash or an out-of-memory kill would.
 void RunKilledDuringPrune(const std::string& db, int64_t episodes) {
+  // Watches until the pipeline ends on its own (a loaded machine can take minutes to get there).
   const auto kill_in_prune = [&db, episodes](int pid) {
-    for (int i = 0; i < 6000; ++i) {
+    for (;;) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      siginfo_t info{};  // ended? (WNOWAIT: leave it to RunProgram's waitpid)
+      if (::waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid)
+        return;
       if (!fs::exists(db)) continue;
       try {
         auto store = results::Store::Open(db, results::Store::OpenMode::kExisting);

@@ -6,12 +6,18 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <string>
+
 #include <torch/nn/module.h>
 #include <torch/utils.h>
 
 #include "core/dataset.h"
 #include "core/errors.h"
 #include "search/amc/channel_groups.h"
+#include "search/amc/latency_cost.h"
 #include "search/amc/pruner.h"
 #include "tests/support/compression_fixture.h"
 
@@ -62,6 +68,51 @@ TEST(ChannelGroupsTest, ApplyingCountsRewritesEveryLayerOfTheGroup) {
   // block1 would keep 8 mid channels for 8 inputs: no longer an expand convolution.
   EXPECT_THROW(amc::ApplyChannelCounts(net, g, {1, 8, 8, 12, 24, 16, 4}), std::logic_error);
   EXPECT_FALSE(amc::CountKeepsExpand(net, g, 2, 8, {1, 8, 24, 16, 48, 32, 4}));
+}
+
+// Random prunings for the latency line: every count one the group may keep after the choices
+// before it, the same counts for the same seed, and more than one pruning among a few draws.
+TEST(ChannelGroupsTest, RandomCountsAreAllowedAndSeeded) {
+  const NetSpec net = ResidualNet();
+  const amc::ChannelGroups g = amc::FindChannelGroups(net);
+  Rng rng(DeriveSeed(3, rng_stream::kCalibration, 1)),
+      again(DeriveSeed(3, rng_stream::kCalibration, 1));
+  std::vector<std::vector<int64_t>> drawn;
+  for (int i = 0; i < 6; ++i) {
+    const std::vector<int64_t> counts = amc::RandomCounts(net, g, 0.2, 8, rng);
+    EXPECT_EQ(counts, amc::RandomCounts(net, g, 0.2, 8, again));
+    for (size_t k = 0; k < counts.size(); ++k)
+      EXPECT_THAT(amc::AllowedCountsAfter(net, g, static_cast<int>(k), counts, 0.2, 8),
+                  ::testing::Contains(counts[k]));
+    EXPECT_NO_THROW(amc::ApplyChannelCounts(net, g, counts));
+    if (std::find(drawn.begin(), drawn.end(), counts) == drawn.end()) drawn.push_back(counts);
+  }
+  EXPECT_GT(drawn.size(), 1u);
+}
+
+// A resumed latency-budget run costs networks with the line its start fitted: the four numbers
+// go into the run's metrics and come back whole, or not at all when one is missing.
+TEST(AmcLatencyLineTest, StoredLineComesBackWholeOrNotAtAll) {
+  AmcLatencyCost fitted;
+  fitted.slope = 1.0609, fitted.intercept = 0.019, fitted.reference_probe_ms = 0.2563;
+  fitted.margin = 0.043;
+  std::map<std::string, double> metrics;
+  for (const auto& [name, value] : AmcLatencyLineMetrics(fitted)) metrics[name] = value;
+  EXPECT_EQ(metrics.size(), 4u);
+  const auto stored = [&metrics](const std::string& name) -> std::optional<double> {
+    const auto it = metrics.find(name);
+    return it == metrics.end() ? std::nullopt : std::optional<double>(it->second);
+  };
+  AmcLatencyCost restored;
+  ASSERT_TRUE(RestoreAmcLatencyLine(restored, stored));
+  EXPECT_EQ(restored.slope, 1.0609);
+  EXPECT_EQ(restored.intercept, 0.019);
+  EXPECT_EQ(restored.reference_probe_ms, 0.2563);
+  EXPECT_EQ(restored.margin, 0.043);
+  metrics.erase("amc_latency_margin");
+  AmcLatencyCost untouched;
+  EXPECT_FALSE(RestoreAmcLatencyLine(untouched, stored));
+  EXPECT_EQ(untouched.slope, 1);
 }
 
 // Half of every group, rounded up to multiples of 8, never an expand convolution that keeps as
