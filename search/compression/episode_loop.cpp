@@ -118,7 +118,7 @@ void ReportEpisodeTimes(Reporter& reporter, int64_t step, const EpisodeTimes& t,
                             {"evaluate_seconds", t.evaluate}});
 }
 
-constexpr int64_t kEpisodeCheckpointFormat = 1;
+constexpr int64_t kEpisodeCheckpointFormat = 2;  // 2: the best episode as ScoreJson
 
 // What the loop carries from episode to episode besides the agent and the environment.
 struct LoopState {
@@ -129,24 +129,6 @@ struct LoopState {
   bool closed = false;         // the closing metrics are stored
   LoopState() { best.reward = -1e300; }
 };
-
-void WriteScore(torch::serialize::OutputArchive& archive, const EpisodeScore& e) {
-  archive.write("best_index", c10::IValue(e.index));
-  archive.write("best_accuracy", c10::IValue(e.accuracy));
-  archive.write("best_cost", c10::IValue(e.cost));
-  archive.write("best_reward", c10::IValue(e.reward));
-  archive.write("best_critic_loss", c10::IValue(e.critic_loss));
-}
-
-EpisodeScore ReadScore(torch::serialize::InputArchive& archive, const std::string& path) {
-  EpisodeScore e;
-  e.index = ReadValue(archive, "best_index", path).toInt();
-  e.accuracy = ReadValue(archive, "best_accuracy", path).toDouble();
-  e.cost = ReadValue(archive, "best_cost", path).toDouble();
-  e.reward = ReadValue(archive, "best_reward", path).toDouble();
-  e.critic_loss = ReadValue(archive, "best_critic_loss", path).toDouble();
-  return e;
-}
 
 // The episode times as a 5-vector (agent, budget, prepare, evaluate, earlier wall seconds).
 torch::Tensor TimesTensor(const LoopState& s) {
@@ -177,7 +159,7 @@ void SaveLoopCheckpoint(const std::string& path, const Config& config, const Loo
   archive.write("config_hash", c10::IValue(ConfigHash(config)));
   archive.write("steps_done", c10::IValue(s.done));
   archive.write("closed", c10::IValue(s.closed));
-  WriteScore(archive, s.best);
+  archive.write("best", c10::IValue(ScoreJson(s.best).dump()));
   archive.write("times", TimesTensor(s));
   archive.write("torch_generator", GlobalGeneratorState());
   archive.write("environment", c10::IValue(env.SaveState()));
@@ -199,7 +181,7 @@ LoopState LoadLoopCheckpoint(const std::string& path, const Config& config,
     throw DataError("search checkpoint " + path + " is inconsistent (" + std::to_string(s.done) +
                     " of " + std::to_string(options.episodes) + " episodes)");
   s.closed = ReadValue(archive, "closed", path).toBool();
-  s.best = ReadScore(archive, path);
+  s.best = ScoreOfJson(nlohmann::json::parse(ReadValue(archive, "best", path).toStringRef()));
   const torch::Tensor times = ReadValue(archive, "times", path).toTensor().contiguous();
   const double* t = times.data_ptr<double>();
   s.times = {t[0], t[1], t[2], t[3], 0};
