@@ -61,13 +61,19 @@ void WriteCheckpoint(torch::serialize::OutputArchive& archive, int64_t format,
   WriteFileAtomically(path, bytes.str(), what);
 }
 
+torch::serialize::InputArchive OpenRunCheckpoint(const std::string& path, int64_t format,
+                                                 const std::string& config_hash) {
+  torch::serialize::InputArchive archive = OpenCheckpoint(path, format);
+  if (ReadValue(archive, "config_hash", path).toStringRef() != config_hash)
+    throw DataError("the checkpoint belongs to another config (" + path + ")");
+  return archive;
+}
+
 std::optional<int64_t> CheckpointSteps(const std::string& path, int64_t format,
                                        const std::string& config_hash,
                                        const std::string& steps_key) {
   if (!std::filesystem::exists(path)) return std::nullopt;
-  torch::serialize::InputArchive archive = OpenCheckpoint(path, format);
-  if (ReadValue(archive, "config_hash", path).toStringRef() != config_hash)
-    throw DataError("the checkpoint belongs to another config (" + path + ")");
+  torch::serialize::InputArchive archive = OpenRunCheckpoint(path, format, config_hash);
   return ReadValue(archive, steps_key, path).toInt();
 }
 

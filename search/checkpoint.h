@@ -29,6 +29,10 @@ std::string CheckpointPath(const std::string& artifact_dir);
 // names the file in messages ("search checkpoint").
 torch::serialize::InputArchive OpenCheckpoint(const std::string& path, int64_t format,
                                               const std::string& what = "search checkpoint");
+// OpenCheckpoint, and the checkpoint must belong to the config of `config_hash` (DataError
+// "the checkpoint belongs to another config (PATH)" otherwise).
+torch::serialize::InputArchive OpenRunCheckpoint(const std::string& path, int64_t format,
+                                                 const std::string& config_hash);
 // A value the archive must hold; DataError naming `path` without it.
 c10::IValue ReadValue(torch::serialize::InputArchive& archive, const std::string& key,
                       const std::string& path);

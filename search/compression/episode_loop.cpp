@@ -172,9 +172,8 @@ void SaveLoopCheckpoint(const std::string& path, const Config& config, const Loo
 LoopState LoadLoopCheckpoint(const std::string& path, const Config& config,
                              const CompressionOptions& options, rl::DdpgAgent& agent,
                              CompressionEnvironment& env) {
-  torch::serialize::InputArchive archive = OpenCheckpoint(path, kEpisodeCheckpointFormat);
-  if (ReadValue(archive, "config_hash", path).toStringRef() != ConfigHash(config))
-    throw DataError("search checkpoint " + path + " belongs to another config");
+  torch::serialize::InputArchive archive =
+      OpenRunCheckpoint(path, kEpisodeCheckpointFormat, ConfigHash(config));
   LoopState s;
   s.done = ReadValue(archive, "steps_done", path).toInt();
   if (s.done < 1 || s.done > options.episodes)

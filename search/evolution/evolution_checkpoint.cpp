@@ -46,9 +46,8 @@ EvolutionCheckpoint LoadEvolutionCheckpoint(const std::string& artifact_dir,
                                             const std::string& config_hash,
                                             const SearchSpace& space, size_t targets) {
   const std::string path = CheckpointPath(artifact_dir);
-  torch::serialize::InputArchive archive = OpenCheckpoint(path, kEvolutionCheckpointFormat);
-  if (ReadValue(archive, "config_hash", path).toStringRef() != config_hash)
-    throw DataError("search checkpoint " + path + " belongs to another config");
+  torch::serialize::InputArchive archive =
+      OpenRunCheckpoint(path, kEvolutionCheckpointFormat, config_hash);
   EvolutionCheckpoint checkpoint;
   checkpoint.fit_reported = ReadValue(archive, "fit_reported", path).toBool();
   try {

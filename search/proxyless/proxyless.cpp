@@ -383,9 +383,8 @@ void ProxylessSearch::SaveCheckpoint(int64_t epochs_done) {
 
 int64_t ProxylessSearch::LoadCheckpoint() {
   const std::string& path = context_.checkpoint_path;
-  torch::serialize::InputArchive archive = OpenCheckpoint(path, kCheckpointFormat);
-  if (ReadValue(archive, "config_hash", path).toStringRef() != ConfigHash(config_))
-    throw DataError("search checkpoint " + path + " belongs to another config");
+  torch::serialize::InputArchive archive =
+      OpenRunCheckpoint(path, kCheckpointFormat, ConfigHash(config_));
   if (ReadValue(archive, "costs", path).toStringRef() != CostsText(costs_))
     throw DataError("the candidate costs changed since search checkpoint " + path +
                     " was written (the device's latency table was rebuilt or recalibrated, or "
