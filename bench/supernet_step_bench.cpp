@@ -11,6 +11,7 @@
 #include <torch/types.h>
 #include <torch/utils.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -32,6 +33,11 @@ constexpr int kWarmup = 3;
 // candidates' MACs, a fixed stand-in for a latency table that needs no measurement.
 constexpr double kLatencyWeight = 0.1;
 constexpr double kTargetMMacs = 10.0;
+
+// Gradient values a weight step produces (the sampled path's), summed over the steps: what a
+// data-parallel weight step all-reduces.
+double gradient_values = 0;
+int64_t weight_steps = 0;
 
 enum class StepKind { kWeight, kArchFullV2, kArchTwo };
 
@@ -74,6 +80,9 @@ double ImagesPerSecond(const hwnas::SearchSpace& space, StepKind kind, int steps
       auto loss = torch::nn::functional::cross_entropy(net->forward(images), labels);
       weight_optimizer.zero_grad();
       loss.backward();
+      for (const torch::Tensor& p : net->WeightParameters())
+        if (p.grad().defined()) gradient_values += p.grad().numel();
+      ++weight_steps;
       weight_optimizer.step();
     };
   } else {
@@ -114,5 +123,8 @@ int main(int argc, char** argv) {
     std::printf("%-13s %7d %9.0f\n", Name(kind), threads, ImagesPerSecond(space, kind, steps));
     std::fflush(stdout);
   }
+  std::printf("# weight step gradients: %.2f M values (%.1f MB in float32) on average\n",
+              gradient_values / std::max<int64_t>(weight_steps, 1) / 1e6,
+              4 * gradient_values / std::max<int64_t>(weight_steps, 1) / 1e6);
   return 0;
 }

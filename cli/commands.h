@@ -32,6 +32,8 @@ void AddLatencyCommands(CLI::App& app, const GlobalOptions& global);
 void AddPredictorCommands(CLI::App& app);
 // `report`: one HTML page of charts over stored runs (report_cmd.cpp).
 void AddReportCommand(CLI::App& app, const GlobalOptions& global);
+// `launch`: a data-parallel job of train or search processes (launch_cmd.cpp).
+void AddLaunchCommand(CLI::App& app, const GlobalOptions& global);
 void AddExportCommand(CLI::App& app, const GlobalOptions& global);   // engine only
 void AddPredictCommand(CLI::App& app, const GlobalOptions& global);  // engine only
 

@@ -14,6 +14,7 @@ void AddEveryCommand(CLI::App& app, const GlobalOptions& global) {
   AddReportCommand(app, global);
   AddTrainCommand(app, global);
   AddSearchCommand(app, global);
+  AddLaunchCommand(app, global);
   AddLatencyCommands(app, global);
   AddPredictorCommands(app);
   AddExportCommand(app, global);

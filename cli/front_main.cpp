@@ -29,6 +29,7 @@ void AddFrontCommands(CLI::App& app, const GlobalOptions& global, char** argv) {
   AddReportCommand(app, global);
   AddEngineStub(app, kTrainCommand, argv);
   AddEngineStub(app, SearchCommand(), argv);
+  AddLaunchCommand(app, global);
   AddLatency(app, global, argv);
   AddPredictorCommands(app);
   AddEngineStub(app, kExportCommand, argv);

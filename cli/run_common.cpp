@@ -14,7 +14,9 @@ void AddConfigArguments(CLI::App& command, ConfigArgs* args, const std::string& 
 
 runs::ConfigSource SourceOf(const ConfigArgs& args) { return {args.config_path, args.overrides}; }
 
-void PrintRunReport(const runs::RunReport& report) {
+void PrintRunReport(const std::optional<runs::RunReport>& job_report) {
+  if (!job_report) return;
+  const runs::RunReport& report = *job_report;
   std::printf("run %lld finished: %s\n", static_cast<long long>(report.run_id),
               report.name.c_str());
   std::fputs(report.summary.c_str(), stdout);

@@ -2,6 +2,7 @@
 // arguments and the report printed when a run has finished.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,8 @@ void AddConfigArguments(CLI::App& command, ConfigArgs* args, const std::string& 
 
 runs::ConfigSource SourceOf(const ConfigArgs& args);
 
-// "run N finished: NAME", the strategy's summary lines, and how to query the run.
-void PrintRunReport(const runs::RunReport& report);
+// "run N finished: NAME", the strategy's summary lines, and how to query the run; nothing for
+// the ranks of a data-parallel job other than rank 0, which print nothing of their own.
+void PrintRunReport(const std::optional<runs::RunReport>& report);
 
 }  // namespace hwnas::cli

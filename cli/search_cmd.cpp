@@ -8,6 +8,7 @@
 #include "cli/engine_commands.h"
 #include "cli/run_common.h"
 #include "core/errors.h"
+#include "runs/job.h"
 
 namespace hwnas::cli {
 namespace {
@@ -31,7 +32,9 @@ void AddSearchCommand(CLI::App& app, const GlobalOptions& global) {
     if (args->config_path.empty())
       throw UsageError(
           "hwnas search needs a CONFIG file or 'resume RUN' (see hwnas search --help)");
-    PrintRunReport(runs::StartRun("search", SourceOf(*args), {global.db_path, global.quiet}));
+    PrintRunReport(runs::RunInJob([&] {
+      return runs::StartRun("search", SourceOf(*args), {global.db_path, global.quiet});
+    }));
   });
 
   auto resume = std::make_shared<ResumeArgs>();
@@ -46,8 +49,9 @@ void AddSearchCommand(CLI::App& app, const GlobalOptions& global) {
   AddConfigArguments(*resume_cmd, &resume->config, "train.epochs=5");
   resume_cmd->get_option("config")->required(false);
   resume_cmd->callback([resume, &global] {
-    PrintRunReport(
-        runs::ResumeRun(resume->run, SourceOf(resume->config), {global.db_path, global.quiet}));
+    PrintRunReport(runs::RunInJob([&] {
+      return runs::ResumeRun(resume->run, SourceOf(resume->config), {global.db_path, global.quiet});
+    }));
   });
 }
 

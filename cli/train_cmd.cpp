@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/engine_commands.h"
 #include "cli/run_common.h"
+#include "runs/job.h"
 
 namespace hwnas::cli {
 
@@ -15,7 +16,9 @@ void AddTrainCommand(CLI::App& app, const GlobalOptions& global) {
   auto* cmd = app.add_subcommand(kTrainCommand.name, kTrainCommand.description);
   AddConfigArguments(*cmd, args.get(), "train.epochs=1");
   cmd->callback([args, &global] {
-    PrintRunReport(runs::StartRun("train", SourceOf(*args), {global.db_path, global.quiet}));
+    PrintRunReport(runs::RunInJob([&] {
+      return runs::StartRun("train", SourceOf(*args), {global.db_path, global.quiet});
+    }));
   });
 }
 

@@ -26,6 +26,9 @@ BatchPipelineOptions Validated(BatchPipelineOptions options) {
   require(options.prefetch >= 1, "prefetch must be >= 1");
   require(options.threads >= 1, "threads must be >= 1");
   require(options.augment.crop_padding >= 0, "augment.crop_padding must be >= 0");
+  require(options.shard_count >= 1 && options.shard_index >= 0 &&
+              options.shard_index < options.shard_count,
+          "shard_index must be in [0, shard_count)");
   return options;
 }
 
@@ -173,7 +176,12 @@ void BatchPipeline::Produce(int64_t epoch, std::vector<int64_t> order) {
 Batch BatchPipeline::MakeBatch(int64_t epoch, const std::vector<int64_t>& order,
                                int64_t first) const {
   Batch batch;
-  batch.size = std::min<int64_t>(options_.batch_size, data_.size() - first);
+  // This shard's part [lo, hi) of the whole batch at `first`.
+  batch.global_size = std::min<int64_t>(options_.batch_size, data_.size() - first);
+  const int64_t lo = batch.global_size * options_.shard_index / options_.shard_count;
+  const int64_t hi = batch.global_size * (options_.shard_index + 1) / options_.shard_count;
+  first += lo;
+  batch.size = hi - lo;
   batch.height = data_.height;
   batch.width = data_.width;
   batch.channels = data_.channels;

@@ -30,6 +30,11 @@ struct BatchPipelineOptions {
   int64_t prefetch = 4;  // batches prepared ahead of the consumer, >= 1
   int64_t threads = 1;   // size of the TBB arena preparing a batch, >= 1
   uint64_t seed = 1;
+  // Data-parallel sharding: every batch is the batch of a single process (`batch_size` images of
+  // the same order and augmentation), of which this process takes part `shard_index` of
+  // `shard_count` equal parts (sizes differ by at most one image for a partial batch).
+  int64_t shard_index = 0;
+  int64_t shard_count = 1;
 
   // Training: shuffled, augmented as `data.augment` says, partial last batch dropped.
   static BatchPipelineOptions ForTraining(const DataOptions& data, int64_t threads, uint64_t seed);
@@ -45,6 +50,7 @@ struct Batch {
   std::vector<float> images;     // size x height x width x channels, normalised, channels last
   std::vector<int64_t> labels;   // size
   std::vector<int64_t> indices;  // dataset index of each sample
+  int64_t global_size = 0;       // images of the whole batch, over all shards (= size unsharded)
 };
 
 struct PipelineStats {

@@ -1,7 +1,8 @@
 // Errors that reach the user. Each error carries the process exit code the CLI returns for it,
 // so the code that detects a problem decides how it is reported, and the CLI only maps.
 // Exit codes (documented in README.md): 0 ok, 1 other failure, 64 usage, 65 bad input data,
-// 74 I/O or database, 78 invalid configuration, 130 interrupted (Ctrl-C; resumable).
+// 74 I/O or database, 75 a rank of a data-parallel job was lost (resumable), 78 invalid
+// configuration, 130 interrupted (Ctrl-C; resumable).
 #pragma once
 
 #include <stdexcept>
@@ -16,6 +17,7 @@ enum class ExitCode : int {
   kUsage = 64,
   kDataError = 65,
   kIoError = 74,
+  kRankLost = 75,  // EX_TEMPFAIL: another process of the job died or stopped answering; retry
   kConfigError = 78,
   kInterrupted = 130,  // 128 + SIGINT, as shells report a process stopped by Ctrl-C
 };
@@ -48,9 +50,11 @@ class IoError : public Error {
 };
 
 // Long work stopped on request (SIGINT/SIGTERM) at a point from which it can be resumed.
+// Also a data-parallel job that lost one of its processes (exit code kRankLost).
 class Interrupted : public Error {
  public:
   explicit Interrupted(const std::string& message) : Error(ExitCode::kInterrupted, message) {}
+  Interrupted(ExitCode code, const std::string& message) : Error(code, message) {}
 };
 
 // One problem in a configuration file, located as precisely as the source allows.

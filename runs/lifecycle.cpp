@@ -7,6 +7,7 @@
 #include "core/errors.h"
 #include "runs/deployment.h"
 #include "runs/interrupt.h"
+#include "runs/job.h"
 #include "runs/run_record.h"
 #include "supernet/threads.h"
 
@@ -115,6 +116,7 @@ std::string ExecuteRun(StoreServices& services, int64_t run_id, const RunBody& b
   try {
     const std::unique_ptr<Reporter> reporter = store.MakeReporter(run_id);
     context.reporter = reporter.get();
+    if (!resume && !JobMetrics().empty()) reporter->OnMetrics(0, JobMetrics());
     std::string summary = body.run(context);
     if (body.after) body.after();
     store.FinishRun(run_id, results::RunStatus::kFinished);
@@ -126,7 +128,7 @@ std::string ExecuteRun(StoreServices& services, int64_t run_id, const RunBody& b
       message += "; " + RunText(run_id) + " continues from its last completed " + body.step_unit +
                  " with: hwnas search resume " + std::to_string(run_id);
     store.FinishRun(run_id, results::RunStatus::kInterrupted, message);
-    throw Interrupted(message);
+    throw Interrupted(e.code(), message);
   } catch (const std::exception& e) {
     store.FinishRun(run_id, results::RunStatus::kFailed, e.what());
     throw;
@@ -208,6 +210,7 @@ RunReport ResumeRun(const std::string& run_reference, const ConfigSource& source
   const results::RunRecord run = store.GetRun(run_id);
   const std::unique_ptr<search::Strategy> strategy = search::MakeStrategy(run.strategy);
   CheckResumable(run, *strategy);
+  CheckResumedWorld(services, run_id);
   PrepareStrategy(*strategy, ResumedConfig(run, source), services, !options.quiet, run_id);
   const bool resume = ReopenAtCheckpoint(services, *strategy, run);
   return RunInterruptible(*strategy, services, run_id, resume);

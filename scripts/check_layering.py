@@ -18,7 +18,9 @@ import tempfile
 # latency -> predictors -> core and cli -> results -> core, with runs/ (the run lifecycle and the
 # wiring of store and strategies) between cli and search/results; the CLI reaches strategies
 # only through runs/. deploy/ (export to ONNX / TorchScript) sits beside search/ on supernet/,
-# and runs/ wires it to stored runs.
+# and runs/ wires it to stored runs. dist/ (torch.distributed process groups) sits on core/ and
+# is used by search/ and runs/; cli/ includes only its torch-free part (world.h, launch/:
+# `hwnas launch` runs in the torch-free front).
 ALLOWED = {
     "core": set(),
     "predictors": {"core"},
@@ -26,12 +28,13 @@ ALLOWED = {
     "results": {"core"},
     "supernet": {"latency", "predictors", "core"},
     "measure": {"supernet", "latency", "predictors", "core"},
-    "search": {"measure", "supernet", "latency", "predictors", "core"},
+    "dist": {"core"},
+    "search": {"dist", "measure", "supernet", "latency", "predictors", "core"},
     "deploy": {"supernet", "latency", "predictors", "core"},
-    "runs": {"search", "deploy", "measure", "supernet", "latency", "predictors", "results",
-             "core"},
+    "runs": {"search", "dist", "deploy", "measure", "supernet", "latency", "predictors",
+             "results", "core"},
     "report": {"results", "latency", "predictors", "core"},
-    "cli": {"runs", "report", "measure", "latency", "predictors", "results", "core"},
+    "cli": {"runs", "dist", "report", "measure", "latency", "predictors", "results", "core"},
 }
 TORCH_FREE = {"core", "results", "predictors", "latency", "report", "cli"}
 # External headers (first path component) and the only folders that may include them.

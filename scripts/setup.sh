@@ -11,6 +11,7 @@ PACKAGES=(
   libtorch-dev libtbb-dev libyaml-cpp-dev libsqlite3-dev sqlite3 zlib1g-dev
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libbenchmark-dev
   libopenblas0 libxgboost-dev dataset-fashion-mnist
+  libgloo-dev  # the headers LibTorch's ProcessGroupGloo includes (dist/: data-parallel runs)
   libgoogle-perftools-dev  # tcmalloc: LibTorch's allocations without kernel churn (CMakeLists.txt)
   # folder datasets: OpenCV decodes JPEG/PNG (core/image_decode.cpp); libjpeg writes the CMYK
   # JPEG of the bad-input tests (OpenCV cannot)

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
+#include "core/config.h"
 #include "core/errors.h"
 #include "supernet/weights.h"
 
@@ -76,6 +78,66 @@ double BatchesAccuracy(supernet::Network& model,
     total += labels.size(0);
   }
   return total > 0 ? static_cast<double>(correct) / total : 0;
+}
+
+namespace {
+
+using Batches = std::vector<std::pair<torch::Tensor, torch::Tensor>>;
+
+// This rank's share of `batches` (every W-th from its rank), scored, with counts over the ranks.
+double ShareAccuracy(supernet::Network& model, const Batches& batches) {
+  model->eval();
+  torch::NoGradGuard no_grad;
+  double correct = 0, total = 0;
+  for (size_t b = static_cast<size_t>(Rank()); b < batches.size(); b += WorldSize()) {
+    correct +=
+        model->forward(batches[b].first).argmax(1).eq(batches[b].second).sum().item<int64_t>();
+    total += batches[b].second.size(0);
+  }
+  const std::vector<double> sums = SumOverRanks({correct, total}, "an accuracy count");
+  return sums[1] > 0 ? sums[0] / sums[1] : 0;
+}
+
+// Rank 0's network and weights on another rank, scored on its share of the held-out batches.
+void FollowScoring(const WorkOrder& order) {
+  const Config config = LoadConfigFromString(order.at("config"), "rank 0's scoring config");
+  const int64_t images = std::stoll(order.at("images"));
+  static std::string cached_key;
+  static Batches cached;
+  const std::string key = order.at("config") + "\n" + order.at("images");
+  if (key != cached_key) {
+    cached =
+        CollectBatches(FollowerData(config).holdout, images, config, config.train.channels_last);
+    cached_key = key;
+  }
+  supernet::Network model(NetSpecFromJson(order.at("net"), "rank 0's network"));
+  const DataParallelScope data_parallel;
+  std::string weights(std::stoull(order.at("bytes")), '\0');
+  BroadcastBytes(weights);
+  std::istringstream stream(weights);
+  torch::load(model, stream);
+  if (config.train.channels_last) supernet::ToChannelsLast(*model);
+  ShareAccuracy(model, cached);
+}
+
+const bool registered = RegisterWorkOrder("score", FollowScoring);
+
+}  // namespace
+
+double HoldoutAccuracyOnEveryRank(supernet::Network& model, const Batches& batches,
+                                  const Config& config, int64_t images) {
+  if (!InJob()) return BatchesAccuracy(model, batches);
+  std::ostringstream bytes;
+  torch::save(model, bytes);
+  std::string weights = bytes.str();
+  PostWorkOrder({"score",
+                 {{"config", ConfigToYaml(config)},
+                  {"net", NetSpecToJson(model->spec())},
+                  {"images", std::to_string(images)},
+                  {"bytes", std::to_string(weights.size())}}});
+  const DataParallelScope data_parallel;
+  BroadcastBytes(weights);
+  return ShareAccuracy(model, batches);
 }
 
 void LoadNetworkWeights(supernet::Network& model, const std::string& path) {

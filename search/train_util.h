@@ -1,6 +1,7 @@
 // Pieces the standalone trainer and the supernet search share so that both train the same way:
 // the batch pipeline settings, the pipeline's batches as (channels-last) tensors, the cosine
-// learning rate, the smoothed cross-entropy, accuracy on a dataset, and how weights are saved.
+// learning rate, the smoothed cross-entropy, accuracy on a dataset (over the ranks of a job), and
+// how weights are saved.
 // Private to search/.
 #pragma once
 
@@ -19,6 +20,7 @@
 #include "core/batch_pipeline.h"
 #include "core/dataset.h"
 #include "core/options.h"
+#include "search/data_parallel.h"
 #include "supernet/network.h"
 
 namespace hwnas::search {
@@ -62,20 +64,29 @@ std::vector<std::pair<torch::Tensor, torch::Tensor>> CollectBatches(const Datase
 double BatchesAccuracy(supernet::Network& model,
                        const std::vector<std::pair<torch::Tensor, torch::Tensor>>& batches);
 
+// BatchesAccuracy of `model` on `batches`, the first `images` held-out images of config's data as
+// CollectBatches gives them; in a job rank 0 sends the network and every rank scores its share
+// of the batches (AMC's and HAQ's episodes).
+double HoldoutAccuracyOnEveryRank(
+    supernet::Network& model, const std::vector<std::pair<torch::Tensor, torch::Tensor>>& batches,
+    const Config& config, int64_t images);
+
 // Top-1 accuracy of `model` (any module holder with forward(images)) on `data`, in eval mode.
 template <typename Model>
 double Accuracy(Model& model, const Dataset& data, const Config& config) {
   if (data.size() == 0) return 0;
   model->eval();
   torch::NoGradGuard no_grad;
-  BatchPipeline pipeline(data, PipelineOptions(config, /*training=*/false));
+  // Inside a DataParallelScope each rank counts its part of every batch.
+  BatchPipeline pipeline(data, Sharded(PipelineOptions(config, /*training=*/false)));
   pipeline.StartEpoch(0);
   int64_t correct = 0;
   while (auto batch = pipeline.Next()) {
     auto logits = model->forward(ImagesTensor(*batch, data, config.train.channels_last));
     correct += logits.argmax(1).eq(LabelsTensor(*batch)).sum().template item<int64_t>();
   }
-  return static_cast<double>(correct) / data.size();
+  const double all = SumOverRanks({static_cast<double>(correct)}, "an accuracy count")[0];
+  return all / data.size();
 }
 
 }  // namespace hwnas::search

@@ -11,12 +11,14 @@
 #include <filesystem>
 
 #include "core/batch_pipeline.h"
+#include "core/config.h"
 #include "core/dataset.h"
 #include "core/errors.h"
 #include "core/progress.h"
 #include "core/timing.h"
 #include "latency/estimator.h"
 #include "measure/torch_device.h"
+#include "search/data_parallel.h"
 #include "search/train_util.h"
 #include "supernet/network.h"
 #include "supernet/threads.h"
@@ -33,6 +35,7 @@ struct EpochStats {
   double seconds = 0;
   double data_wait_seconds = 0;
   int64_t images = 0;
+  MetricValues communication;  // in a job
 };
 
 class Trainer {
@@ -47,7 +50,7 @@ class Trainer {
                                              .momentum(config.train.momentum)
                                              .weight_decay(config.train.weight_decay)
                                              .nesterov(config.train.momentum > 0)),
-        pipeline_(data.train, PipelineOptions(config, /*training=*/true)) {
+        pipeline_(data.train, Sharded(PipelineOptions(config, /*training=*/true))) {
     if (!context.initial_weights.empty()) LoadNetworkWeights(model_, context.initial_weights);
     if (config.train.channels_last) supernet::ToChannelsLast(*model_);
     steps_per_epoch_ = std::max<int64_t>(1, data.train.size() / config.data.batch_size);
@@ -58,7 +61,6 @@ class Trainer {
  private:
   EpochStats TrainEpoch(int64_t epoch);
   void SetLearningRate(int64_t step);
-  double MeasureLatencyMs();
   std::string SaveWeights();
 
   const Config& config_;
@@ -81,6 +83,7 @@ void Trainer::SetLearningRate(int64_t step) {
 EpochStats Trainer::TrainEpoch(int64_t epoch) {
   model_->train();
   EpochStats stats;
+  const Communication communication = CommunicationSoFar();
   ProgressBar bar("epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config_.train.epochs),
                   steps_per_epoch_, context_.show_progress);
   const auto start = Clock::now();
@@ -90,7 +93,7 @@ EpochStats Trainer::TrainEpoch(int64_t epoch) {
   int64_t correct = 0;
   int64_t step = 0;
   while (auto batch = pipeline_.Next()) {
-    if (context_.stop_requested != nullptr && context_.stop_requested->load())
+    if (StopRequested(context_.stop_requested))
       throw Interrupted("training interrupted in epoch " + std::to_string(epoch + 1));
     SetLearningRate(epoch * steps_per_epoch_ + step);
     auto images = ImagesTensor(*batch, data_.train, config_.train.channels_last);
@@ -98,14 +101,22 @@ EpochStats Trainer::TrainEpoch(int64_t epoch) {
     auto logits = model_->forward(images);
     auto loss = TrainingLoss(logits, labels, config_);
     optimizer_.zero_grad();
-    loss.backward();
+    WeightedByShare(loss, *batch).backward();
+    AverageGradients(model_->parameters());
     optimizer_.step();
     loss_sum += loss.item<double>() * batch->size;
     correct += logits.argmax(1).eq(labels).sum().item<int64_t>();
     stats.images += batch->size;
     bar.Update(++step, "loss " + std::to_string(loss_sum / stats.images).substr(0, 5));
   }
+  // Over every rank's part of the batches.
+  const std::vector<double> sums =
+      SumOverRanks({loss_sum, static_cast<double>(correct), static_cast<double>(stats.images)},
+                   "the epoch's statistics");
+  loss_sum = sums[0], correct = static_cast<int64_t>(sums[1]);
+  stats.images = static_cast<int64_t>(sums[2]);
   stats.seconds = SecondsSince(start);
+  stats.communication = CommunicationMetrics(communication, stats.seconds, step);
   stats.data_wait_seconds = pipeline_.stats().consumer_wait_seconds - wait_before;
   stats.loss = stats.images > 0 ? loss_sum / stats.images : 0;
   stats.accuracy = stats.images > 0 ? static_cast<double>(correct) / stats.images : 0;
@@ -116,14 +127,14 @@ EpochStats Trainer::TrainEpoch(int64_t epoch) {
 // End-to-end latency on this CPU, measured the way latency tables are (measure/), so the
 // stored number is comparable with table estimates. Timing does not depend on weight values, so
 // the device's fresh network of the same NetSpec stands in for the trained one.
-double Trainer::MeasureLatencyMs() {
+double MeasureLatencyMs(const NetSpec& net, const Config& config) {
   const auto cpu =
-      latency::MakeTorchDevice(latency::TorchBackend::kCpu, latency::MeasureOptionsOf(config_));
-  return latency::EntryMs(cpu->MeasureNetwork(model_->spec()));
+      latency::MakeTorchDevice(latency::TorchBackend::kCpu, latency::MeasureOptionsOf(config));
+  return latency::EntryMs(cpu->MeasureNetwork(net));
 }
 
 std::string Trainer::SaveWeights() {
-  if (context_.artifact_dir.empty()) return "";
+  if (context_.artifact_dir.empty() || !IsLeader()) return "";
   const std::string path = context_.artifact_dir + "/final.pt";
   SaveModule(model_, path, "weights");
   return path;
@@ -152,13 +163,15 @@ TrainResult Trainer::Run() {
     result.train_seconds += stats.seconds;
     wait_seconds += stats.data_wait_seconds;
     images += stats.images;
-    context_.reporter->OnMetrics(
-        epoch, {{"train_loss", stats.loss},
-                {"train_accuracy", stats.accuracy},
-                {"holdout_accuracy", result.holdout_accuracy},
-                {"epoch_seconds", stats.seconds},
-                {"images_per_second", stats.images / std::max(stats.seconds, 1e-9)},
-                {"data_wait_fraction", stats.data_wait_seconds / std::max(stats.seconds, 1e-9)}});
+    MetricValues values = {
+        {"train_loss", stats.loss},
+        {"train_accuracy", stats.accuracy},
+        {"holdout_accuracy", result.holdout_accuracy},
+        {"epoch_seconds", stats.seconds},
+        {"images_per_second", stats.images / std::max(stats.seconds, 1e-9)},
+        {"data_wait_fraction", stats.data_wait_seconds / std::max(stats.seconds, 1e-9)}};
+    values.insert(values.end(), stats.communication.begin(), stats.communication.end());
+    context_.reporter->OnMetrics(epoch, values);
     if (context_.show_progress)
       std::fprintf(
           stderr, "%s\n",
@@ -167,19 +180,45 @@ TrainResult Trainer::Run() {
   result.images_per_second = images / std::max(result.train_seconds, 1e-9);
   result.data_wait_fraction = wait_seconds / std::max(result.train_seconds, 1e-9);
   result.test_accuracy = Accuracy(model_, data_.test, config_);
-  if (context_.measure_latency) result.latency_ms = MeasureLatencyMs();
   result.weights_path = SaveWeights();
   return result;
 }
+
+// Trains on every rank of a job (each on its part of the batches), then measures on the leader
+// alone, once the others have returned to waiting for work.
+TrainResult TrainOnEveryRank(const NetSpec& net, const Config& config, const DataSplits& data,
+                             const TrainContext& context) {
+  torch::manual_seed(config.seed);
+  supernet::SetThreads(static_cast<int>(config.threads));
+  const DataParallelScope data_parallel;
+  Trainer trainer(net, config, data, context);
+  return trainer.Run();
+}
+
+// The leader's training on another rank.
+void FollowTraining(const WorkOrder& order) {
+  const Config config = LoadConfigFromString(order.at("config"), "rank 0's training config");
+  SilentReporter silent;
+  TrainContext context;
+  context.reporter = &silent;
+  context.show_progress = false;
+  context.initial_weights = order.at("initial_weights");
+  TrainOnEveryRank(NetSpecFromJson(order.at("net"), "rank 0's network"), config,
+                   FollowerData(config), context);
+}
+
+const bool registered = RegisterWorkOrder("train", FollowTraining);
 
 }  // namespace
 
 TrainResult TrainNetwork(const NetSpec& net, const Config& config, const DataSplits& data,
                          const TrainContext& context) {
-  torch::manual_seed(config.seed);
-  supernet::SetThreads(static_cast<int>(config.threads));
-  Trainer trainer(net, config, data, context);
-  TrainResult result = trainer.Run();
+  PostWorkOrder({"train",
+                 {{"config", ConfigToYaml(config)},
+                  {"net", NetSpecToJson(net)},
+                  {"initial_weights", context.initial_weights}}});
+  TrainResult result = TrainOnEveryRank(net, config, data, context);
+  if (context.measure_latency) result.latency_ms = MeasureLatencyMs(net, config);
 
   Reporter& reporter = *context.reporter;
   reporter.OnMetric(config.train.epochs - 1, "test_accuracy", result.test_accuracy);

@@ -7,6 +7,7 @@
 #include <torch/nn/modules/linear.h>
 
 #include "supernet/fake_quant.h"
+#include "supernet/sync_batch_norm.h"
 
 namespace hwnas::supernet {
 namespace {
@@ -45,7 +46,7 @@ class ConvBnActImpl : public nn::Module {
     } else {
       x = conv_(x);
     }
-    x = bn_(x);
+    x = BatchNorm(*bn_, x);
     return activation_ ? torch::hardtanh(x, 0.0, 6.0) : x;
   }
 

@@ -222,7 +222,7 @@ std::pair<std::vector<int64_t>, double> AmcProblem::Impl::UniformCounts() const 
 
 double AmcProblem::Impl::EvaluateEpisode(supernet::Network& pruned) const {
   if (config.train.channels_last) supernet::ToChannelsLast(*pruned);
-  return BatchesAccuracy(pruned, eval_batches);
+  return HoldoutAccuracyOnEveryRank(pruned, eval_batches, config, config.amc.eval_images);
 }
 
 std::vector<int64_t> AmcProblem::Impl::StepChannels(const std::vector<int64_t>& counts) const {

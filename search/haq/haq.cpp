@@ -276,7 +276,9 @@ class HaqEnvironment : public CompressionEnvironment {
     p_.FineTuneBriefly(q);
     return q;
   }
-  double Evaluate(supernet::Network& q) override { return BatchesAccuracy(q, p_.eval_batches); }
+  double Evaluate(supernet::Network& q) override {
+    return HoldoutAccuracyOnEveryRank(q, p_.eval_batches, p_.config, p_.config.haq.eval_images);
+  }
   double Reward(double accuracy) const override {
     return p_.config.haq.reward_scale * (accuracy - p_.full_precision_accuracy);
   }

@@ -25,6 +25,7 @@
 #include "core/progress.h"
 #include "core/text.h"
 #include "search/checkpoint.h"
+#include "search/data_parallel.h"
 #include "search/supernet_weights.h"
 #include "search/train_util.h"
 #include "supernet/supernet.h"
@@ -72,6 +73,7 @@ struct EpochStats {
   double accuracy = 0;
   double arch_loss = 0;  // mean over the epoch's architecture steps
   double seconds = 0;
+  MetricValues communication;  // in a job
 };
 
 class ProxylessSearch {
@@ -152,8 +154,8 @@ ProxylessSearch::ProxylessSearch(const SearchSpace& space, const Config& config,
                                                   .eps(1e-8)
                                                   .weight_decay(options_.arch_weight_decay)),
       search_train_(SearchTrainSet(data.train, config.proxyless.search_images)),
-      train_pipeline_(*search_train_, PipelineOptions(config, /*training=*/true)),
-      holdout_pipeline_(data.holdout, HoldoutOptions(config)),
+      train_pipeline_(*search_train_, Sharded(PipelineOptions(config, /*training=*/true))),
+      holdout_pipeline_(data.holdout, Sharded(HoldoutOptions(config))),
       rng_(DeriveSeed(config.seed, rng_stream::kArchSample)) {
   if (config.train.channels_last) supernet::ToChannelsLast(*net_);
   steps_per_epoch_ = std::max<int64_t>(1, search_train_->size() / config.data.batch_size);
@@ -201,8 +203,9 @@ double ProxylessSearch::ArchStep() {
   net_->SampleFromAlpha(rng_, two ? GateMode::kTwo : GateMode::kFullV2);
   const torch::Tensor logits =
       net_->forward(ImagesTensor(batch, data_.holdout, config_.train.channels_last));
-  const torch::Tensor loss = ArchLoss(logits, LabelsTensor(batch));
+  const torch::Tensor loss = WeightedByShare(ArchLoss(logits, LabelsTensor(batch)), batch);
   loss.backward();
+  AverageGradients(net_->ArchParameters());
   arch_optimizer_.step();
   if (two) net_->RescaleAfterArchStep();
   return loss.item<double>();
@@ -221,7 +224,8 @@ double ProxylessSearch::WeightStep(Batch& batch, Phase phase, int64_t* correct) 
   const torch::Tensor logits =
       net_->forward(ImagesTensor(batch, *search_train_, config_.train.channels_last));
   const torch::Tensor loss = TrainingLoss(logits, labels, config_);
-  loss.backward();
+  WeightedByShare(loss, batch).backward();
+  AverageGradients(net_->WeightParameters());
   weight_optimizer_.step();
   *correct += logits.argmax(1).eq(labels).sum().item<int64_t>();
   return loss.item<double>();
@@ -237,10 +241,11 @@ EpochStats ProxylessSearch::TrainEpoch(Phase phase, int64_t epoch) {
   // Warm-up and search epochs share one pipeline; their epoch numbers keep the orders distinct.
   train_pipeline_.StartEpoch(phase == Phase::kWarmup ? epoch : options_.warmup_epochs + epoch);
   EpochStats stats;
+  const Communication communication = CommunicationSoFar();
   double loss_sum = 0, arch_loss_sum = 0;
   int64_t correct = 0, images = 0, step = 0, arch_steps = 0;
   while (auto batch = train_pipeline_.Next()) {
-    if (context_.stop_requested != nullptr && context_.stop_requested->load())
+    if (StopRequested(context_.stop_requested))
       throw Interrupted("search interrupted during " + label + " epoch");
     const double lr = CosineLearningRate(
         config_.train.learning_rate, epoch * steps_per_epoch_ + step, epochs * steps_per_epoch_);
@@ -256,7 +261,15 @@ EpochStats ProxylessSearch::TrainEpoch(Phase phase, int64_t epoch) {
     bar.Update(step, "loss " + FormatSignificant(loss_sum / images, 6));
   }
   bar.Finish("");
+  // Over every rank's part of the batches (arch losses are weighted shares: their mean is W x).
+  const std::vector<double> sums = SumOverRanks(
+      {loss_sum, static_cast<double>(correct), static_cast<double>(images), arch_loss_sum},
+      "the epoch's statistics");
+  loss_sum = sums[0], correct = static_cast<int64_t>(sums[1]),
+  images = static_cast<int64_t>(sums[2]);
+  arch_loss_sum = sums[3] / WorldSize();
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  stats.communication = CommunicationMetrics(communication, stats.seconds, step + arch_steps);
   stats.loss = images > 0 ? loss_sum / images : 0;
   stats.accuracy = images > 0 ? static_cast<double>(correct) / images : 0;
   stats.arch_loss = arch_steps > 0 ? arch_loss_sum / arch_steps : 0;
@@ -306,6 +319,7 @@ void ProxylessSearch::ReportEpoch(int64_t step, Phase phase, const EpochStats& s
   MetricValues values = {{"train_loss", stats.loss},
                          {"train_accuracy", stats.accuracy},
                          {"epoch_seconds", stats.seconds}};
+  values.insert(values.end(), stats.communication.begin(), stats.communication.end());
   if (phase == Phase::kSearch) {
     net_->SetActive(derived);
     RecalibrateBatchNorm(net_, *search_train_, config_, kRecalibrationBatches);
@@ -362,7 +376,7 @@ void ProxylessSearch::RunEpoch(int64_t step) {
 }
 
 void ProxylessSearch::SaveCheckpoint(int64_t epochs_done) {
-  if (context_.checkpoint_path.empty()) return;
+  if (context_.checkpoint_path.empty() || !IsLeader()) return;
   torch::serialize::OutputArchive archive, net, weights, arch;
   archive.write("config_hash", c10::IValue(ConfigHash(config_)));
   archive.write("costs", c10::IValue(CostsText(costs_)));
@@ -417,7 +431,7 @@ int64_t ProxylessSearch::LoadCheckpoint() {
 ProxylessResult ProxylessSearch::Run() {
   // A fresh search never continues files someone left at its paths (e.g. of a deleted run
   // whose id was reused).
-  if (!context_.resume) {
+  if (!context_.resume && IsLeader()) {
     std::filesystem::remove(context_.checkpoint_path);
     std::filesystem::remove(context_.inherited_weights_path);
   }
@@ -436,7 +450,7 @@ ProxylessResult ProxylessSearch::Run() {
   // The last checkpoint stays as it is from here on: referenced by path and checksum.
   if (!context_.checkpoint_path.empty())
     context_.reporter->OnArtifact("checkpoint", context_.checkpoint_path);
-  if (!context_.inherited_weights_path.empty()) {
+  if (!context_.inherited_weights_path.empty() && IsLeader()) {
     SaveInheritedWeights(result);
     context_.reporter->OnArtifact("inherited_weights", context_.inherited_weights_path);
   }
@@ -468,7 +482,7 @@ void RecalibrateBatchNorm(supernet::SuperNet& net, const Dataset& data, const Co
   }
   torch::NoGradGuard no_grad;
   net->train();
-  BatchPipeline pipeline(data, PipelineOptions(config, /*training=*/false));
+  BatchPipeline pipeline(data, Sharded(PipelineOptions(config, /*training=*/false)));
   pipeline.StartEpoch(0);
   for (int64_t k = 0; k < batches; ++k) {
     auto batch = pipeline.Next();
@@ -556,8 +570,14 @@ void CheckProxylessSearch(const SearchSpace& space, const Config& config, const 
 ProxylessResult RunProxylessSearch(const SearchSpace& space, const Config& config,
                                    const DataSplits& data, const CandidateCosts& costs,
                                    const SearchContext& context) {
+  PostWorkOrder({"proxyless",
+                 {{"config", ConfigToYaml(config)},
+                  {"costs", CostsText(costs)},
+                  {"checkpoint", context.checkpoint_path},
+                  {"resume", context.resume ? "1" : "0"}}});
   torch::manual_seed(config.seed);
   supernet::SetThreads(static_cast<int>(config.threads));
+  const DataParallelScope data_parallel;
   ProxylessSearch search(space, config, data, costs, context);
   return search.Run();
 }
@@ -567,5 +587,40 @@ ProxylessResult RunProxylessSearch(const SearchSpace& space, const Config& confi
                                    const SearchContext& context) {
   return RunProxylessSearch(space, config, data, CostsFor(space, config, table), context);
 }
+
+namespace {
+
+// CostsText read back.
+CandidateCosts ParseCostsText(const std::string& text) {
+  CandidateCosts costs;
+  std::istringstream blocks(text);
+  std::string block;
+  std::getline(blocks, block, ';');
+  costs.fixed = std::stod(block);
+  while (std::getline(blocks, block, ';')) {
+    std::istringstream values(block);
+    costs.per_block.emplace_back();
+    for (double c; values >> c;) costs.per_block.back().push_back(c);
+  }
+  return costs;
+}
+
+// The leader's search on another rank: the same supernet steps on its part of every batch.
+void FollowSearch(const WorkOrder& order) {
+  const Config config = LoadConfigFromString(order.at("config"), "rank 0's search config");
+  const DataSplits& data = FollowerData(config);
+  const SearchSpace space = FitSpaceToData(LoadSpace(config.space), data.train, config.source_path);
+  SilentReporter silent;
+  SearchContext context;
+  context.reporter = &silent;
+  context.show_progress = false;
+  context.checkpoint_path = order.at("checkpoint");
+  context.resume = order.at("resume") == "1";
+  RunProxylessSearch(space, config, data, ParseCostsText(order.at("costs")), context);
+}
+
+const bool registered = RegisterWorkOrder("proxyless", FollowSearch);
+
+}  // namespace
 
 }  // namespace hwnas::search
