@@ -6,6 +6,7 @@
 #include <atomic>
 #include <csignal>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "core/timing.h"
@@ -51,6 +52,10 @@ struct Group::Impl {
   // Written by the heartbeat thread: the ranks silent for kSilence (text), or the store lost.
   std::mutex silent_mutex;
   std::string silent_ranks;
+  std::string abort_text;  // "CODE RANK MESSAGE" once a rank aborted the job
+  // A collective was given up: Gloo's threads may still wait in it, so the process group is
+  // left to the process's end instead of being joined.
+  bool abandoned = false;
   int64_t orders_posted = 0;
   int64_t orders_taken = 0;
   double communication_seconds = 0;
@@ -60,6 +65,7 @@ struct Group::Impl {
   void Watch(std::vector<int64_t>& counts, std::vector<Clock::time_point>& changed);
   std::string SilentRanks();
   std::string StoppedRanks();
+  void CheckAbort();
   [[noreturn]] void Lost(const std::string& what, const std::string& cause);
   void Run(const std::string& what, const c10::intrusive_ptr<c10d::Work>& work);
 };
@@ -92,8 +98,32 @@ void Group::Impl::Watch(std::vector<int64_t>& counts, std::vector<Clock::time_po
     if (Clock::now() - changed[r] > kSilence)
       silent += (count++ == 0 ? "" : ", ") + std::to_string(r);
   }
+  std::string aborted;
+  if (heartbeat_store->check({"hwnas/abort"})) {
+    const std::vector<uint8_t> text = heartbeat_store->get("hwnas/abort");
+    aborted.assign(text.begin(), text.end());
+  }
   const std::lock_guard<std::mutex> lock(silent_mutex);
   silent_ranks = count == 0 ? "" : (count == 1 ? "rank " : "ranks ") + silent;
+  abort_text = aborted;
+}
+
+// Throws the Error another rank aborted the job with, if one did.
+void Group::Impl::CheckAbort() {
+  std::string text;
+  {
+    const std::lock_guard<std::mutex> lock(silent_mutex);
+    text = abort_text;
+  }
+  if (text.empty()) return;
+  abandoned = true;
+  std::istringstream fields(text);
+  int code = 1, rank = 0;
+  fields >> code >> rank;
+  std::string message;
+  std::getline(fields >> std::ws, message, '\0');
+  throw JobAborted(static_cast<ExitCode>(code),
+                   "rank " + std::to_string(rank) + " failed: " + message);
 }
 
 std::string Group::Impl::SilentRanks() {
@@ -124,6 +154,7 @@ std::string Group::Impl::StoppedRanks() {
 }
 
 void Group::Impl::Lost(const std::string& what, const std::string& cause) {
+  abandoned = true;
   throw RankLost(StoppedRanks() + " stopped answering during " + what + " (rank " +
                  std::to_string(world.rank) + " of " + std::to_string(world.world_size) +
                  ", timeout " + std::to_string(timeout.count() / 1000) + " s): " + cause);
@@ -134,11 +165,22 @@ void Group::Impl::Run(const std::string& what, const c10::intrusive_ptr<c10d::Wo
   // Waited on in slices, so that a rank whose heartbeat stopped ends the wait long before Gloo's
   // own timeout would.
   for (;;) {
+    bool done = false;
     try {
-      if (work->wait(kWaitSlice)) break;
-    } catch (const std::exception& e) {
-      if (work->isCompleted()) Lost(what, e.what());  // the collective failed
+      done = work->wait(kWaitSlice);
+    } catch (const std::exception&) {
+      // The slice ran out, or the collective failed: waiting again on a completed one says which.
+      if (work->isCompleted()) {
+        try {
+          done = work->wait();
+        } catch (const std::exception& failure) {
+          CheckAbort();
+          Lost(what, failure.what());
+        }
+      }
     }
+    if (done) break;
+    CheckAbort();
     if (const std::string silent = SilentRanks(); !silent.empty())
       Lost(what, "no heartbeat for " + std::to_string(kSilence.count() / 1000) + " s");
     if (Clock::now() - start > timeout) Lost(what, "no answer within the timeout");
@@ -151,6 +193,7 @@ Group::Group(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Group::~Group() {
   impl_->stopping = true;
   if (impl_->heartbeat.joinable()) impl_->heartbeat.join();
+  if (impl_->abandoned) impl_->group.release();  // never joined: see Impl::abandoned
 }
 
 std::unique_ptr<Group> Group::Join(const World& world, std::chrono::milliseconds timeout) {
@@ -242,6 +285,7 @@ std::string Group::NextOrder() {
     // Polled, not waited on: the store's wait gives up after the timeout, and the leader may
     // legitimately be busy alone (measuring latency) for longer.
     while (!impl_->store->check({key})) {
+      impl_->CheckAbort();
       if (const std::string silent = impl_->SilentRanks(); !silent.empty())
         impl_->Lost("the wait for the next work order",
                     "no heartbeat for " + std::to_string(kSilence.count() / 1000) + " s");
@@ -249,10 +293,20 @@ std::string Group::NextOrder() {
     }
     const std::vector<uint8_t> bytes = impl_->store->get(key);
     return std::string(bytes.begin(), bytes.end());
-  } catch (const RankLost&) {
+  } catch (const Error&) {
     throw;
   } catch (const std::exception& e) {
     impl_->Lost("the wait for the next work order", e.what());
+  }
+}
+
+void Group::Abort(ExitCode code, const std::string& message) {
+  const std::string text =
+      std::to_string(static_cast<int>(code)) + " " + std::to_string(rank()) + " " + message;
+  try {
+    impl_->store->set("hwnas/abort", std::vector<uint8_t>(text.begin(), text.end()));
+  } catch (const std::exception&) {
+    // The store is gone: the others notice that themselves.
   }
 }
 

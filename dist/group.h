@@ -23,6 +23,12 @@ class RankLost : public Interrupted {
   explicit RankLost(const std::string& message) : Interrupted(ExitCode::kRankLost, message) {}
 };
 
+// Another rank failed and said so (Group::Abort): its exit code, and its message.
+class JobAborted : public Error {
+ public:
+  JobAborted(ExitCode code, const std::string& message) : Error(code, message) {}
+};
+
 class Group {
  public:
   // Joins `world`: blocks until every rank has joined (UsageError after `timeout`). A collective
@@ -51,6 +57,10 @@ class Group {
   // RankLost when the leader's store is gone.
   void PostOrder(const std::string& order);
   std::string NextOrder();
+
+  // Tells every other rank that this one failed with `code` and `message`: their waits end with
+  // an Error of that code naming this rank, rather than at the timeout. Best effort.
+  void Abort(ExitCode code, const std::string& message);
 
   // Called by every rank last: the others say they leave, and the leader waits for them (up to
   // the timeout) so that its store outlives their last read.

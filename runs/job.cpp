@@ -17,10 +17,15 @@ RunReport Lead(const std::function<RunReport()>& command, dist::Group& group) {
     group.Leave();
     return report;
   } catch (const Error& e) {
+    // The others may be waiting inside a collective: the abort ends their wait now. A stop on
+    // request (Ctrl-C) reached them at the same batch already.
+    if (e.code() != ExitCode::kInterrupted && !dynamic_cast<const dist::JobAborted*>(&e))
+      group.Abort(e.code(), e.what());
     search::PostEndOrder(static_cast<int>(e.code()));
     group.Leave();
     throw;
-  } catch (...) {
+  } catch (const std::exception& e) {
+    group.Abort(ExitCode::kFailure, e.what());
     search::PostEndOrder(static_cast<int>(ExitCode::kFailure));
     group.Leave();
     throw;
@@ -41,10 +46,17 @@ std::optional<RunReport> RunInJob(const std::function<RunReport()>& command) {
   const LeaveOnExit leave;
   dist::Group& group = *dist::DefaultGroup();
   if (world.leader()) return Lead(command, group);
-  // Ctrl-C reaches every process of a job started from a terminal: rank 0 decides when to stop,
-  // and the others stop with it at the same batch.
+  // Ctrl-C and SIGTERM reach every process of a job (torchrun, a scheduler): rank 0 decides when
+  // to stop, and the others stop with it at the same batch.
   std::signal(SIGINT, SIG_IGN);
-  const int exit_code = search::ServeWorkOrders();
+  std::signal(SIGTERM, SIG_IGN);
+  int exit_code = 0;
+  try {
+    exit_code = search::ServeWorkOrders();
+  } catch (...) {
+    group.Leave();
+    throw;
+  }
   group.Leave();
   if (exit_code == 0) return std::nullopt;
   throw Error(static_cast<ExitCode>(exit_code), "rank " + std::to_string(world.rank) +

@@ -63,6 +63,9 @@ BatchPipelineOptions Sharded(BatchPipelineOptions options) {
 
 torch::Tensor WeightedByShare(const torch::Tensor& loss, const Batch& batch) {
   if (WorldSize() == 1 || batch.global_size == 0) return loss;
+  // A rank whose part is empty (a last batch smaller than the world) still runs the backward
+  // pass, whose batch-norm all-reduces the others wait for; its mean loss over no images is NaN.
+  if (batch.size == 0) return loss.nan_to_num(0.0) * 0.0;
   return loss * (static_cast<double>(batch.size) * WorldSize() / batch.global_size);
 }
 
@@ -152,21 +155,29 @@ int ServeWorkOrders() {
       handler->second(order);
     } catch (const dist::RankLost&) {
       throw;
+    } catch (const dist::JobAborted&) {
+      throw;  // another rank's failure, told already
     } catch (const Interrupted&) {
       // Stopped with rank 0 at the same batch; rank 0's end order says how the job ends.
+    } catch (const Error& e) {
+      group.Abort(e.code(), e.what());  // rank 0 may be waiting for this rank in a collective
+      throw;
+    } catch (const std::exception& e) {
+      group.Abort(ExitCode::kFailure, e.what());
+      throw;
     }
   }
 }
 
-const DataSplits& FollowerData(const Config& config) {
+const DataSplits& FollowerData(const Config& config, std::optional<uint64_t> seed) {
   static std::string loaded_key;
   static DataSplits data;
   Config data_only;
   data_only.data = config.data;
-  data_only.seed = config.seed;
+  data_only.seed = seed.value_or(config.seed);
   const std::string key = ConfigToYaml(data_only);
   if (key != loaded_key) {
-    data = LoadDataSplits(config.data, config.seed);
+    data = LoadDataSplits(data_only.data, data_only.seed);
     loaded_key = key;
   }
   return data;

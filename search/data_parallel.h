@@ -43,7 +43,8 @@ bool IsLeader();  // rank 0, or a process without a job: it alone writes the sto
 // `options` reading this rank's part of every batch.
 BatchPipelineOptions Sharded(BatchPipelineOptions options);
 // The rank's mean loss over its part, weighted by its share of the whole batch, so that the mean
-// over ranks is the mean over the whole batch even when the parts differ in size.
+// over ranks is the mean over the whole batch even when the parts differ in size (or one is
+// empty: then zero, with a gradient of zeros).
 torch::Tensor WeightedByShare(const torch::Tensor& loss, const Batch& batch);
 // Gradients averaged over the ranks (bucketed all-reduce).
 void AverageGradients(const std::vector<torch::Tensor>& parameters);
@@ -92,7 +93,8 @@ void PostEndOrder(int exit_code);
 // The other ranks' side: runs orders until the leader's end order; returns its exit code.
 int ServeWorkOrders();
 
-// The data splits of `config` on a rank other than the leader, loaded once per data section.
-const DataSplits& FollowerData(const Config& config);
+// The data splits of `config` (split with `seed`, config.seed by default) on a rank other than
+// the leader, loaded once per data section and seed.
+const DataSplits& FollowerData(const Config& config, std::optional<uint64_t> seed = {});
 
 }  // namespace hwnas::search

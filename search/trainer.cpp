@@ -104,7 +104,7 @@ EpochStats Trainer::TrainEpoch(int64_t epoch) {
     WeightedByShare(loss, *batch).backward();
     AverageGradients(model_->parameters());
     optimizer_.step();
-    loss_sum += loss.item<double>() * batch->size;
+    if (batch->size > 0) loss_sum += loss.item<double>() * batch->size;  // empty part: NaN
     correct += logits.argmax(1).eq(labels).sum().item<int64_t>();
     stats.images += batch->size;
     bar.Update(++step, "loss " + std::to_string(loss_sum / stats.images).substr(0, 5));
@@ -204,7 +204,7 @@ void FollowTraining(const WorkOrder& order) {
   context.show_progress = false;
   context.initial_weights = order.at("initial_weights");
   TrainOnEveryRank(NetSpecFromJson(order.at("net"), "rank 0's network"), config,
-                   FollowerData(config), context);
+                   FollowerData(config, std::stoull(order.at("data_seed"))), context);
 }
 
 const bool registered = RegisterWorkOrder("train", FollowTraining);
@@ -216,7 +216,8 @@ TrainResult TrainNetwork(const NetSpec& net, const Config& config, const DataSpl
   PostWorkOrder({"train",
                  {{"config", ConfigToYaml(config)},
                   {"net", NetSpecToJson(net)},
-                  {"initial_weights", context.initial_weights}}});
+                  {"initial_weights", context.initial_weights},
+                  {"data_seed", std::to_string(context.data_seed.value_or(config.seed))}}});
   TrainResult result = TrainOnEveryRank(net, config, data, context);
   if (context.measure_latency) result.latency_ms = MeasureLatencyMs(net, config);
 

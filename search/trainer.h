@@ -5,6 +5,8 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "core/netspec.h"
@@ -31,6 +33,9 @@ struct TrainContext {
   // Continue from the run's checkpoint in artifact_dir (the compression episode loop reads it;
   // training itself always starts over).
   bool resume = false;
+  // The seed `data` was split with, where it is not config.seed (evolution fine-tunes on its
+  // supernet run's data): the other ranks of a job load the same splits.
+  std::optional<uint64_t> data_seed;
 };
 
 struct TrainResult {

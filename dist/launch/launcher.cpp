@@ -29,10 +29,12 @@ int FreePort() {
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t size = sizeof address;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0)
-    throw IoError(std::string("hwnas launch: no free port on 127.0.0.1: ") + std::strerror(errno));
-  ::close(fd);
+  const bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&address), size) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0;
+  const int error = errno;
+  if (fd >= 0) ::close(fd);
+  if (!ok)
+    throw IoError(std::string("hwnas launch: no free port on 127.0.0.1: ") + std::strerror(error));
   return ntohs(address.sin_port);
 }
 
@@ -44,18 +46,24 @@ struct Rank {
 };
 
 pid_t Start(const LaunchOptions& o, int rank, int local_rank, const std::string& addr, int port) {
-  std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
   const int world = o.nproc * o.nnodes;
-  for (const auto& [name, value] :
-       {std::pair<std::string, std::string>{"RANK", std::to_string(rank)},
-        {"LOCAL_RANK", std::to_string(local_rank)},
-        {"WORLD_SIZE", std::to_string(world)},
-        {"LOCAL_WORLD_SIZE", std::to_string(o.nproc)},
-        {"MASTER_ADDR", addr},
-        {"MASTER_PORT", std::to_string(port)},
-        {"HWNAS_DIST_TIMEOUT", std::to_string(o.timeout_seconds)}})
-    env.push_back(name + "=" + value);
+  const std::vector<std::pair<std::string, std::string>> job = {
+      {"RANK", std::to_string(rank)},
+      {"LOCAL_RANK", std::to_string(local_rank)},
+      {"WORLD_SIZE", std::to_string(world)},
+      {"LOCAL_WORLD_SIZE", std::to_string(o.nproc)},
+      {"MASTER_ADDR", addr},
+      {"MASTER_PORT", std::to_string(port)},
+      {"HWNAS_DIST_TIMEOUT", std::to_string(o.timeout_seconds)}};
+  // The environment minus any of these the shell exported (getenv would see those first).
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry(*e);
+    bool replaced = false;
+    for (const auto& variable : job) replaced |= entry.rfind(variable.first + "=", 0) == 0;
+    if (!replaced) env.push_back(entry);
+  }
+  for (const auto& [name, value] : job) env.push_back(name + "=" + value);
   std::vector<char*> argv, envp;
   for (const std::string& a : o.command) argv.push_back(const_cast<char*>(a.c_str()));
   for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
@@ -64,6 +72,9 @@ pid_t Start(const LaunchOptions& o, int rank, int local_rank, const std::string&
   const pid_t pid = ::fork();
   if (pid < 0) throw IoError(std::string("hwnas launch: fork failed: ") + std::strerror(errno));
   if (pid == 0) {
+    // Its own process group: Ctrl-C on the terminal reaches the launcher alone, which passes it
+    // on once (rank 0 takes a second Ctrl-C as "quit at once").
+    ::setpgid(0, 0);
     ::execve(argv[0], argv.data(), envp.data());
     std::fprintf(stderr, "hwnas launch: cannot run %s: %s\n", argv[0], std::strerror(errno));
     ::_exit(127);

@@ -146,7 +146,9 @@ std::string EvolutionStrategy::RunTarget(size_t index, RunContext& context,
   const auto body = [&](RunContext& nested) {
     progress.run = nested.run_id;
     SaveEvolutionCheckpoint(checkpoint, context.artifact_dir, hash);
-    found = specializer_->Specialize(target, *nested.reporter, TrainContextOf(nested));
+    TrainContext train = TrainContextOf(nested);
+    train.data_seed = source_.config.seed;  // the splits data_ was loaded with
+    found = specializer_->Specialize(target, *nested.reporter, train);
   };
   const int64_t id = context.services->RunNested(target_config, body, progress.run);
   progress = {id, true, TargetLine(id, target_config, t, found)};

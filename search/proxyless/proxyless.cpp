@@ -228,7 +228,7 @@ double ProxylessSearch::WeightStep(Batch& batch, Phase phase, int64_t* correct) 
   AverageGradients(net_->WeightParameters());
   weight_optimizer_.step();
   *correct += logits.argmax(1).eq(labels).sum().item<int64_t>();
-  return loss.item<double>();
+  return batch.size > 0 ? loss.item<double>() : 0.0;  // an empty part's mean is NaN
 }
 
 EpochStats ProxylessSearch::TrainEpoch(Phase phase, int64_t epoch) {
