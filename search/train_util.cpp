@@ -72,23 +72,8 @@ double BatchesAccuracy(supernet::Network& model,
                        const std::vector<std::pair<torch::Tensor, torch::Tensor>>& batches) {
   model->eval();
   torch::NoGradGuard no_grad;
-  int64_t correct = 0, total = 0;
-  for (const auto& [images, labels] : batches) {
-    correct += model->forward(images).argmax(1).eq(labels).sum().item<int64_t>();
-    total += labels.size(0);
-  }
-  return total > 0 ? static_cast<double>(correct) / total : 0;
-}
-
-namespace {
-
-using Batches = std::vector<std::pair<torch::Tensor, torch::Tensor>>;
-
-// This rank's share of `batches` (every W-th from its rank), scored, with counts over the ranks.
-double ShareAccuracy(supernet::Network& model, const Batches& batches) {
-  model->eval();
-  torch::NoGradGuard no_grad;
   double correct = 0, total = 0;
+  // Inside a DataParallelScope this rank scores every W-th batch and the counts are summed.
   for (size_t b = static_cast<size_t>(Rank()); b < batches.size(); b += WorldSize()) {
     correct +=
         model->forward(batches[b].first).argmax(1).eq(batches[b].second).sum().item<int64_t>();
@@ -97,6 +82,10 @@ double ShareAccuracy(supernet::Network& model, const Batches& batches) {
   const std::vector<double> sums = SumOverRanks({correct, total}, "an accuracy count");
   return sums[1] > 0 ? sums[0] / sums[1] : 0;
 }
+
+namespace {
+
+using Batches = std::vector<std::pair<torch::Tensor, torch::Tensor>>;
 
 // Rank 0's network and weights on another rank, scored on its share of the held-out batches.
 void FollowScoring(const WorkOrder& order) {
@@ -117,7 +106,7 @@ void FollowScoring(const WorkOrder& order) {
   std::istringstream stream(weights);
   torch::load(model, stream);
   if (config.train.channels_last) supernet::ToChannelsLast(*model);
-  ShareAccuracy(model, cached);
+  BatchesAccuracy(model, cached);
 }
 
 const bool registered = RegisterWorkOrder("score", FollowScoring);
@@ -137,7 +126,7 @@ double HoldoutAccuracyOnEveryRank(supernet::Network& model, const Batches& batch
                   {"bytes", std::to_string(weights.size())}}});
   const DataParallelScope data_parallel;
   BroadcastBytes(weights);
-  return ShareAccuracy(model, batches);
+  return BatchesAccuracy(model, batches);
 }
 
 void LoadNetworkWeights(supernet::Network& model, const std::string& path) {

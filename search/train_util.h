@@ -60,7 +60,8 @@ std::vector<std::pair<torch::Tensor, torch::Tensor>> CollectBatches(const Datase
                                                                     int64_t limit,
                                                                     const Config& config,
                                                                     bool channels_last);
-// Top-1 accuracy of `model` on collected batches, in eval mode, without gradients.
+// Top-1 accuracy of `model` on collected batches, in eval mode, without gradients (inside a
+// DataParallelScope: over every rank's share of them).
 double BatchesAccuracy(supernet::Network& model,
                        const std::vector<std::pair<torch::Tensor, torch::Tensor>>& batches);
 
