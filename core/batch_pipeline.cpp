@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -215,7 +216,7 @@ void BatchPipeline::FillSample(int64_t epoch, int64_t position, int64_t index, f
   const uint8_t* src = data_.image(index);
   const int64_t h = data_.height, w = data_.width, c = data_.channels;
   const AugmentOptions& aug = options_.augment;
-  if (aug.crop_padding == 0 && !aug.horizontal_flip) {
+  if (aug.crop_padding == 0 && !aug.horizontal_flip && aug.random_erasing == 0) {
     for (int64_t k = 0; k < h * w * c; ++k) out[k] = lookup_[(k % c) * 256 + src[k]];
     return;
   }
@@ -229,14 +230,40 @@ void BatchPipeline::FillSample(int64_t epoch, int64_t position, int64_t index, f
   const bool flip = aug.horizontal_flip && rng.Bernoulli(0.5);
   // Crop (of the zero-padded image), then flip: out(y, x) = in(y + dy, x' + dx), with
   // x' = w - 1 - x when flipped. Padding is a zero pixel byte, normalised like any other.
+  float* pixel = out;
   for (int64_t y = 0; y < h; ++y) {
     const int64_t sy = y + dy;
     for (int64_t x = 0; x < w; ++x) {
       const int64_t sx = (flip ? w - 1 - x : x) + dx;
       const bool inside = sy >= 0 && sy < h && sx >= 0 && sx < w;
       const int64_t offset = inside ? (sy * w + sx) * c : 0;
-      for (int64_t k = 0; k < c; ++k) *out++ = lookup_[k * 256 + (inside ? src[offset + k] : 0)];
+      for (int64_t k = 0; k < c; ++k) *pixel++ = lookup_[k * 256 + (inside ? src[offset + k] : 0)];
     }
+  }
+  // Drawn after the crop and flip, so a config without erasing keeps its earlier images.
+  if (aug.random_erasing > 0 && rng.Bernoulli(aug.random_erasing)) EraseRectangle(rng, out);
+}
+
+// Random erasing (Zhong et al. 2017, Algorithm 1): a rectangle of 2-40% of the image with an
+// aspect ratio in [0.3, 1/0.3], placed where it fits (up to 100 tries), is filled with random
+// pixel bytes. The tries use the sample's own generator, so the result is deterministic.
+void BatchPipeline::EraseRectangle(Rng& rng, float* out) const {
+  const int64_t h = data_.height, w = data_.width, c = data_.channels;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const double area = rng.Uniform(0.02, 0.4) * static_cast<double>(h * w);
+    const double aspect = std::exp(rng.Uniform(std::log(0.3), std::log(1 / 0.3)));
+    const auto eh = static_cast<int64_t>(std::lround(std::sqrt(area * aspect)));
+    const auto ew = static_cast<int64_t>(std::lround(std::sqrt(area / aspect)));
+    if (eh < 1 || ew < 1 || eh >= h || ew >= w) continue;
+    const auto top = static_cast<int64_t>(rng.UniformInt(static_cast<uint64_t>(h - eh + 1)));
+    const auto left = static_cast<int64_t>(rng.UniformInt(static_cast<uint64_t>(w - ew + 1)));
+    for (int64_t y = top; y < top + eh; ++y) {
+      for (int64_t x = left; x < left + ew; ++x) {
+        for (int64_t k = 0; k < c; ++k)
+          out[(y * w + x) * c + k] = lookup_[k * 256 + rng.UniformInt(256)];
+      }
+    }
+    return;
   }
 }
 

@@ -16,6 +16,7 @@
 
 #include "core/dataset.h"
 #include "core/options.h"
+#include "core/rng.h"
 
 namespace hwnas {
 
@@ -84,6 +85,7 @@ class BatchPipeline {
   void Produce(int64_t epoch, std::vector<int64_t> order);
   Batch MakeBatch(int64_t epoch, const std::vector<int64_t>& order, int64_t first) const;
   void FillSample(int64_t epoch, int64_t position, int64_t index, float* out) const;
+  void EraseRectangle(Rng& rng, float* out) const;
 
   const Dataset& data_;
   BatchPipelineOptions options_;

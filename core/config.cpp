@@ -36,6 +36,9 @@ Schema<AugmentOptions> AugmentSchema() {
   s.Integer("crop_padding", &O::crop_padding, IntRange::Between(0, 16),
             "random crop after zero padding by this many pixels per side; 0 = no cropping");
   s.Bool("horizontal_flip", &O::horizontal_flip, "random horizontal flip of training images");
+  s.Real("random_erasing", &O::random_erasing, RealRange::Closed(0, 1),
+         "probability that a training image gets a random rectangle (2-40% of its area, aspect "
+         "0.3-3.3) filled with random pixels (random erasing); 0 = off");
   return s;
 }
 

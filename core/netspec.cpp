@@ -37,8 +37,9 @@ void ValidateLayerNumbers(const LayerSpec& l, const std::string& source) {
       Fail(source, l, "op_bits must be in 1..32 (got " + FormatBitPolicy({b}) + ")");
   if (l.kind == LayerKind::kMBConv && l.mid_channels < 1)
     Fail(source, l, "mid_channels must be >= 1 (got " + std::to_string(l.mid_channels) + ")");
-  if (l.skip && (l.kind != LayerKind::kMBConv || l.stride != 1 || l.in_channels != l.out_channels))
-    Fail(source, l, "an identity shortcut needs an MBConv block with stride 1 and equal widths");
+  if (l.skip && (l.kind == LayerKind::kLogits || l.stride != 1 || l.in_channels != l.out_channels))
+    Fail(source, l,
+         "an identity shortcut needs a conv or MBConv layer with stride 1 and equal widths");
 }
 
 }  // namespace

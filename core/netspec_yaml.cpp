@@ -35,9 +35,9 @@ void ReadMidChannels(const yaml::Mapping& m, LayerSpec& l) {
 
 void CheckSkip(const yaml::Mapping& m, const LayerSpec& l) {
   if (!l.skip) return;
-  if (l.kind != LayerKind::kMBConv || l.stride != 1 || l.in_channels != l.out_channels)
+  if (l.kind == LayerKind::kLogits || l.stride != 1 || l.in_channels != l.out_channels)
     m.ReportError("skip",
-                  "an identity shortcut needs an mbconv layer with stride 1 and equal "
+                  "an identity shortcut needs a conv or mbconv layer with stride 1 and equal "
                   "widths (got " +
                       std::string(LayerKindName(l.kind)) + ", stride " + std::to_string(l.stride) +
                       ", " + std::to_string(l.in_channels) + " -> " +

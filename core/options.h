@@ -25,6 +25,7 @@ struct SyntheticOptions {
 struct AugmentOptions {
   int64_t crop_padding = 2;     // random crop after zero padding by this many pixels; 0 = off
   bool horizontal_flip = true;  // random horizontal flip (off for digits, on for clothes)
+  double random_erasing = 0;    // probability of erasing a random rectangle (Zhong et al. 2017)
 };
 
 struct DataOptions {

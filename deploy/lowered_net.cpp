@@ -72,7 +72,7 @@ LoweredOp LowerConv(const TensorMap& tensors, const std::string& prefix, const s
 }
 
 LoweredLayer LowerLayer(const TensorMap& tensors, const LayerSpec& l) {
-  LoweredLayer out{l.kind, l.name, l.kind == LayerKind::kMBConv && l.skip, {}};
+  LoweredLayer out{l.kind, l.name, l.skip, {}};
   const std::string prefix = "layers." + supernet::ModuleName(l.name) + ".";
   const std::vector<std::string> ops = QuantOpNames(l);
   for (size_t i = 0; i < ops.size(); ++i) {

@@ -168,8 +168,8 @@ static std::vector<OpWork> LayerOps(const LayerSpec& l) {
   const double mid = static_cast<double>(l.mid_channels);
   switch (l.kind) {
     case LayerKind::kConv:
-      return {
-          {"conv", out_area * k2 * cin * cout, k2 * cin * cout, in_area * cin, out_area * cout}};
+      return {{"conv", out_area * k2 * cin * cout, k2 * cin * cout,
+               in_area * cin * (l.skip ? 2 : 1), out_area * cout}};
     case LayerKind::kMBConv: {
       std::vector<OpWork> ops;
       if (l.mid_channels != l.in_channels) {

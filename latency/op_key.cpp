@@ -18,9 +18,12 @@ struct Slot {
 // Field order of each op: optional slots may be left out, nothing may be reordered, so every
 // key has exactly one spelling and FormatOpKey reproduces it.
 const std::vector<Slot>& SlotsOf(const std::string& op) {
-  static const std::vector<Slot> kConv = {{{"input"}, true},   {{"output"}, true},
-                                          {{"kernel"}, false}, {{"wbits"}, false},
-                                          {{"abits"}, false},  {{"bits"}, false}};
+  static const std::vector<Slot> kConv = {
+      {{"input"}, true},  {{"output"}, true}, {{"kernel"}, false}, {{"idskip"}, false},
+      {{"wbits"}, false}, {{"abits"}, false}, {{"bits"}, false}};
+  static const std::vector<Slot> kConv1 = {{{"input"}, true},   {{"output"}, true},
+                                           {{"idskip"}, false}, {{"wbits"}, false},
+                                           {{"abits"}, false},  {{"bits"}, false}};
   static const std::vector<Slot> kPlain = {{{"input"}, true},
                                            {{"output"}, true},
                                            {{"wbits"}, false},
@@ -31,6 +34,7 @@ const std::vector<Slot>& SlotsOf(const std::string& op) {
       {{"stride"}, true}, {{"idskip"}, true}, {{"se"}, false},           {{"hs"}, false},
       {{"wbits"}, false}, {{"abits"}, false}, {{"bits"}, false}};
   if (op == "Conv") return kConv;
+  if (op == "Conv_1") return kConv1;
   if (op == "expanded_conv") return kMBConv;
   return kPlain;
 }
@@ -243,6 +247,8 @@ std::string CheckConsistency(const ParsedKey& k) {
            (*k.kernel == 3 ? "plain 'Conv'" : "'Conv_1'") + " without a kernel field";
   }
   if (k.op == "expanded_conv") return CheckMBConv(k);
+  if (k.idskip && !*k.idskip) return "a conv without shortcut leaves idskip out";
+  if (k.idskip && k.input != k.output) return "idskip:1 needs equal input and output shapes";
   return "";
 }
 
@@ -314,8 +320,9 @@ std::string FormatOpKey(const ParsedKey& k) {
                      (k.op == "Logits" ? std::to_string(k.classes) : ShapeText(k.output));
   if (k.op == "expanded_conv") {
     text += FormatMBConvFields(k);
-  } else if (k.kernel) {
-    text += "-kernel:" + std::to_string(*k.kernel);
+  } else {
+    if (k.kernel) text += "-kernel:" + std::to_string(*k.kernel);
+    if (k.idskip) text += "-idskip:1";
   }
   if (k.weight_bits && k.activation_bits) text += BitsSuffix(*k.weight_bits, *k.activation_bits);
   if (!k.op_bits.empty()) text += "-bits:" + FormatOpBits(k.op_bits);
@@ -330,6 +337,7 @@ std::string OpKey(const LayerSpec& l) {
     case LayerKind::kConv:
       k.op = l.kernel == 1 ? "Conv_1" : "Conv";
       if (l.kernel != 1 && l.kernel != 3) k.kernel = l.kernel;
+      if (l.skip) k.idskip = true;
       break;
     case LayerKind::kMBConv:
       k.op = "expanded_conv";

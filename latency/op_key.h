@@ -33,7 +33,7 @@ struct ParsedKey {
   std::optional<int64_t> mid;      // expanded_conv, hwnas: mid channels that are no multiple of C
   std::optional<int64_t> kernel;   // expanded_conv; Conv when the kernel is neither 3 nor 1
   std::optional<int64_t> stride;   // expanded_conv
-  std::optional<bool> idskip;      // expanded_conv: identity shortcut
+  std::optional<bool> idskip;      // identity shortcut (expanded_conv; Conv, Conv_1: only 1)
   std::optional<bool> se;          // expanded_conv, OFA: squeeze-and-excite
   std::optional<bool> hs;          // expanded_conv, OFA: h-swish
   std::optional<int> weight_bits;  // hwnas: present (with activation_bits) unless 32-bit

@@ -26,20 +26,21 @@ nn::Conv2d MakeConv(int64_t in, int64_t out, int64_t kernel, int64_t stride, int
 class ConvBnActImpl : public nn::Module {
  public:
   ConvBnActImpl(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t groups,
-                bool activation, OpBits bits = {})
+                bool activation, OpBits bits = {}, bool shortcut = false)
       : conv_(register_module("conv", MakeConv(in, out, kernel, stride, groups))),
         bn_(register_module("bn", nn::BatchNorm2d(out))),
         activation_(activation),
         stride_(stride),
         padding_(kernel / 2),
         groups_(groups),
-        weight_bits_(bits.weight) {
+        weight_bits_(bits.weight),
+        shortcut_(shortcut) {
     if (bits.activation < 32)
       quantizer_ = register_module("quant", ActivationQuantizer(bits.activation));
   }
 
-  torch::Tensor forward(torch::Tensor x) {
-    if (quantizer_) x = quantizer_(x);
+  torch::Tensor forward(torch::Tensor input) {
+    torch::Tensor x = quantizer_ ? quantizer_(input) : input;
     if (weight_bits_ < 32) {
       x = torch::conv2d(x, FakeQuantWeight(conv_->weight, weight_bits_), {}, stride_, padding_, 1,
                         groups_);
@@ -47,7 +48,8 @@ class ConvBnActImpl : public nn::Module {
       x = conv_(x);
     }
     x = BatchNorm(*bn_, x);
-    return activation_ ? torch::hardtanh(x, 0.0, 6.0) : x;
+    if (activation_) x = torch::hardtanh(x, 0.0, 6.0);
+    return shortcut_ ? x + input : x;  // the residual conv layer of a ResNet-style NetSpec
   }
 
  private:
@@ -56,6 +58,7 @@ class ConvBnActImpl : public nn::Module {
   bool activation_;
   int64_t stride_, padding_, groups_;
   int weight_bits_;
+  bool shortcut_;
   ActivationQuantizer quantizer_{nullptr};
 };
 TORCH_MODULE(ConvBnAct);
@@ -124,7 +127,7 @@ torch::nn::AnyModule MakeLayerModule(const LayerSpec& l) {
   switch (l.kind) {
     case LayerKind::kConv:
       return nn::AnyModule(
-          ConvBnAct(l.in_channels, l.out_channels, l.kernel, l.stride, 1, true, l.bits(0)));
+          ConvBnAct(l.in_channels, l.out_channels, l.kernel, l.stride, 1, true, l.bits(0), l.skip));
     case LayerKind::kMBConv:
       return nn::AnyModule(MBConv(l));
     case LayerKind::kLogits:

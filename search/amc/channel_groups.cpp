@@ -26,7 +26,9 @@ ChannelGroups FindChannelGroups(const NetSpec& net) {
     g.in = current;
     switch (l.kind) {
       case LayerKind::kConv:
-        g.out = AddGroup(out, l.name + ".out", l.out_channels, GroupRole::kConvOutput, index);
+        g.out = l.skip
+                    ? g.in
+                    : AddGroup(out, l.name + ".out", l.out_channels, GroupRole::kConvOutput, index);
         break;
       case LayerKind::kMBConv:
         g.mid = l.mid_channels != l.in_channels

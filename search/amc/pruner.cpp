@@ -141,7 +141,7 @@ void ChannelPruner::Calibrate(const torch::Tensor& calibration, int64_t points_p
     size_t index = 0;
     for (const LayerSpec& layer : net_.layers) {
       if (layer.kind == LayerKind::kConv) {
-        x = conv_bn_act(index, x, true);
+        x = layer.skip ? conv_bn_act(index, x, true) + x : conv_bn_act(index, x, true);
       } else if (layer.kind == LayerKind::kMBConv) {
         torch::Tensor y = layer.mid_channels != layer.in_channels ? conv_bn_act(index, x, true) : x;
         y = conv_bn_act(index, conv_bn_act(index, y, true), false);

@@ -204,6 +204,50 @@ TEST(BatchPipeline, CropAndFlipKeepShapeAndLabel) {
   EXPECT_GT(used.size(), 30u);  // of 50 possible (dy, dx, flip): augmentation really varies
 }
 
+// Random erasing changes exactly one axis-aligned rectangle of 2-40% of the image (its pixels
+// random, so a few may equal the original), with every probability in between honoured.
+TEST(BatchPipeline, RandomErasingReplacesOneRectangle) {
+  Dataset d = TestDataset(400, 28, 28, 1, 4);
+  BatchPipelineOptions o = Options(50, 2);
+  o.augment = {0, false, 1.0};
+  BatchPipeline pipeline(d, o);
+  int erased = 0;
+  for (const Batch& b : Epoch(pipeline, 0)) {
+    for (int64_t i = 0; i < b.size; ++i) {
+      const std::vector<float> plain = Shifted(d, b.indices[i], 0, 0, false);
+      int64_t top = 28, bottom = -1, left = 28, right = -1, changed = 0;
+      for (int64_t y = 0; y < 28; ++y) {
+        for (int64_t x = 0; x < 28; ++x) {
+          if (b.images[i * 784 + y * 28 + x] == plain[y * 28 + x]) continue;
+          ++changed;
+          top = std::min(top, y), bottom = std::max(bottom, y);
+          left = std::min(left, x), right = std::max(right, x);
+        }
+      }
+      if (changed == 0) continue;
+      ++erased;
+      const int64_t box = (bottom - top + 1) * (right - left + 1);
+      EXPECT_GE(changed, box * 9 / 10) << "the changed pixels are not one rectangle";
+      EXPECT_LE(box, 784 * 4 / 10 + 28) << "more than 40% of the image erased";
+    }
+  }
+  EXPECT_GE(erased, 390);  // probability 1: every image (a draw of under 1 pixel is retried)
+
+  o.augment = {0, false, 0.5};
+  BatchPipeline half(d, o);
+  int changed_images = 0;
+  for (const Batch& b : Epoch(half, 3)) {
+    for (int64_t i = 0; i < b.size; ++i) {
+      const std::vector<float> plain = Shifted(d, b.indices[i], 0, 0, false);
+      changed_images += !std::equal(plain.begin(), plain.end(), b.images.begin() + i * 784);
+    }
+  }
+  EXPECT_GT(changed_images, 150);
+  EXPECT_LT(changed_images, 250);
+  BatchPipeline again(d, o);
+  EXPECT_EQ(Epoch(again, 3)[2].images, Epoch(half, 3)[2].images);  // deterministic per seed
+}
+
 TEST(BatchPipeline, ProducerErrorIsRethrownAfterEarlierBatches) {
   Dataset d = TestDataset(400);
   d.labels[300] = 4;  // num_classes is 4

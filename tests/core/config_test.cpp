@@ -517,6 +517,7 @@ TEST(ConfigToYamlTest, PrintsEveryDefaultInSchemaOrder) {
             "  augment:\n"
             "    crop_padding: 2\n"
             "    horizontal_flip: true\n"
+            "    random_erasing: 0\n"
             "  synthetic:\n"
             "    train_samples: 2048\n"
             "    test_samples: 512\n"
@@ -744,8 +745,8 @@ TEST(ConfigNamesTest, StrategiesAndDatasets) {
 
 TEST(DescribeConfigKeysTest, ListsEveryKeyWithTypeAndDefault) {
   std::vector<ConfigKeyDoc> keys = DescribeConfigKeys();
-  // 58 + amc (17 + agent 11) + haq (19 + agent 11) + evolution 15 + pipeline 4
-  ASSERT_EQ(keys.size(), 135u);
+  // 59 + amc (17 + agent 11) + haq (19 + agent 11) + evolution 15 + pipeline 4
+  ASSERT_EQ(keys.size(), 136u);
   auto find = [&](const std::string& key) {
     for (const auto& row : keys) {
       if (row.key == key) return row;

@@ -49,8 +49,23 @@ TEST(NetSpecYamlTest, ShippedNetsLoad) {
 TEST(NetSpecYamlTest, SkipAcrossStrideIsLocated) {
   EXPECT_EQ(ErrorOf("input: {channels: 1, size: 8}\nclasses: 2\nlayers:\n"
                     "  - {kind: mbconv, out: 8, stride: 2, skip: true}\n  - {kind: logits}\n"),
-            "net.yaml:4:45: error: layers[0].skip: an identity shortcut needs an mbconv layer "
-            "with stride 1 and equal widths (got mbconv, stride 2, 1 -> 8 channels)");
+            "net.yaml:4:45: error: layers[0].skip: an identity shortcut needs a conv or mbconv "
+            "layer with stride 1 and equal widths (got mbconv, stride 2, 1 -> 8 channels)");
+}
+
+// A residual conv layer (the ResNet-style baseline) keeps its shortcut through YAML and JSON.
+TEST(NetSpecYamlTest, ConvLayersMayCarryAShortcut) {
+  const NetSpec net =
+      LoadNetSpecFile(std::string(HWNAS_SOURCE_DIR) + "/configs/nets/fmnist-resnet.yaml");
+  ASSERT_EQ(net.layers.size(), 9u);
+  EXPECT_TRUE(net.layers[1].skip);
+  EXPECT_EQ(net.layers[1].kind, LayerKind::kConv);
+  EXPECT_FALSE(net.layers[2].skip);
+  EXPECT_TRUE(NetSpecFromJson(NetSpecToJson(net), "json").layers[1].skip);
+  EXPECT_EQ(ErrorOf("input: {channels: 1, size: 8}\nclasses: 2\nlayers:\n"
+                    "  - {kind: conv, out: 8, skip: true}\n  - {kind: logits}\n"),
+            "net.yaml:4:32: error: layers[0].skip: an identity shortcut needs a conv or mbconv "
+            "layer with stride 1 and equal widths (got conv, stride 1, 1 -> 8 channels)");
 }
 
 TEST(NetSpecYamlTest, LastLayerMustBeLogits) {

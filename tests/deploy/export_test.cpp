@@ -56,6 +56,17 @@ NetSpec PrunedNet() {
   return net;
 }
 
+// ResNet-style: dense convolutions, two of them adding their input back.
+NetSpec ResidualConvNet() {
+  NetSpec net{"residual-conv", 1, 28, 10, {}};
+  net.layers = {Layer(LayerKind::kConv, "stem", 1, 8, 0, 3, 1, 28),
+                Layer(LayerKind::kConv, "stage1.conv1", 8, 8, 0, 3, 1, 28, true),
+                Layer(LayerKind::kConv, "stage2.down", 8, 16, 0, 3, 2, 28),
+                Layer(LayerKind::kConv, "stage2.conv1", 16, 16, 0, 3, 1, 14, true),
+                Layer(LayerKind::kLogits, "classifier", 16, 10, 0, 1, 1, 14)};
+  return net;
+}
+
 // Mixed precision as HAQ writes it: w8a8, w4a6, w32a32 and other mixes per operator.
 NetSpec HaqNet() {
   NetSpec net = FloatNet();
@@ -174,7 +185,7 @@ class ExportTest : public ::testing::Test {
 };
 
 TEST_F(ExportTest, FloatNetworkMatchesInOpenCvAndTorchScript) {
-  for (const NetSpec& spec : {FloatNet(), PrunedNet()}) {
+  for (const NetSpec& spec : {FloatNet(), PrunedNet(), ResidualConvNet()}) {
     SCOPED_TRACE(spec.name);
     const torch::Tensor expected = ExportBoth(spec);
     for (ExportFormat format : {ExportFormat::kOnnx, ExportFormat::kTorchScript}) {

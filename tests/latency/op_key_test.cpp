@@ -61,6 +61,26 @@ TEST(OpKeyTest, ConvKeysFollowProxylessNas) {
   EXPECT_EQ(OpKey(Conv(3, 16, 5, 2, 28)), "Conv-input:28x28x3-output:14x14x16-kernel:5");
 }
 
+// A conv layer with an identity shortcut (the ResNet-style NetSpec) is timed apart from one
+// without: its key carries idskip:1, and only that spelling parses.
+TEST(OpKeyTest, ResidualConvKeysCarryIdskip) {
+  LayerSpec residual = Conv(32, 32, 3, 1, 28);
+  residual.skip = true;
+  EXPECT_EQ(OpKey(residual), "Conv-input:28x28x32-output:28x28x32-idskip:1");
+  residual.kernel = 5;
+  EXPECT_EQ(OpKey(residual), "Conv-input:28x28x32-output:28x28x32-kernel:5-idskip:1");
+  residual.kernel = 1;
+  EXPECT_EQ(OpKey(residual), "Conv_1-input:28x28x32-output:28x28x32-idskip:1");
+  EXPECT_EQ(FormatOpKey(ParseOpKey(OpKey(residual))), OpKey(residual));
+  EXPECT_EQ(ParseOpKey("Conv-input:28x28x32-output:28x28x32-idskip:1").idskip, true);
+  ParsedKey parsed;
+  std::string error;
+  EXPECT_FALSE(TryParseOpKey("Conv-input:28x28x32-output:28x28x32-idskip:0", &parsed, &error));
+  EXPECT_EQ(error, "a conv without shortcut leaves idskip out");
+  EXPECT_FALSE(TryParseOpKey("Conv-input:28x28x16-output:14x14x32-idskip:1", &parsed, &error));
+  EXPECT_EQ(error, "idskip:1 needs equal input and output shapes");
+}
+
 TEST(OpKeyTest, MBConvKeysUseTheExpandRatio) {
   EXPECT_EQ(OpKey(MBConv(16, 48, 24, 3, 2, 112)),
             "expanded_conv-input:112x112x16-output:56x56x24-expand:3-kernel:3-stride:2-idskip:0");
@@ -209,8 +229,8 @@ TEST(OpKeyTest, MalformedKeysSayWhatIsWrong) {
        "expanded_conv)"},
       {"Conv-input:224x224x3", "missing field 'output'"},
       {"Conv-output:1x1x1-input:1x1x1",
-       "missing field 'input' before 'output' (expected input, output, [kernel], [wbits], "
-       "[abits], [bits])"},
+       "missing field 'input' before 'output' (expected input, output, [kernel], [idskip], "
+       "[wbits], [abits], [bits])"},
       {"Conv-input:224x224-output:112x112x32",
        "field 'input' has value '224x224' (expected a shape HxWxC of integers >= 1)"},
       {"Conv-input:224x224x03-output:112x112x32",
@@ -218,16 +238,16 @@ TEST(OpKeyTest, MalformedKeysSayWhatIsWrong) {
       {"Conv-input:0x224x3-output:112x112x32",
        "field 'input' has value '0x224x3' (expected a shape HxWxC of integers >= 1)"},
       {conv + "-stride:2",
-       "unknown field 'stride' for Conv (expected input, output, [kernel], [wbits], [abits], "
-       "[bits])"},
+       "unknown field 'stride' for Conv (expected input, output, [kernel], [idskip], [wbits], "
+       "[abits], [bits])"},
       {conv + "-kernel:3", "kernel 3 is written as plain 'Conv' without a kernel field"},
       {conv + "-kernel:1", "kernel 1 is written as 'Conv_1' without a kernel field"},
       {conv + "-wbits:4", "wbits and abits are written together"},
       {conv + "-wbits:32-abits:32", "32-bit layers carry no wbits/abits"},
       {conv + "-wbits:33-abits:8", "field 'wbits' has value '33' (expected an integer in [1, 32])"},
       {conv + "-abits:8-wbits:4",
-       "field 'wbits' is repeated or out of order (expected input, output, [kernel], [wbits], "
-       "[abits], [bits])"},
+       "field 'wbits' is repeated or out of order (expected input, output, [kernel], [idskip], "
+       "[wbits], [abits], [bits])"},
       {"Conv--input:1x1x1-output:1x1x1", "empty field (two '-' in a row, or a '-' at the end)"},
       {conv + "-", "empty field (two '-' in a row, or a '-' at the end)"},
       {"Conv-input", "field 'input' is not NAME:VALUE"},

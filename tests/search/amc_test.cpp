@@ -45,6 +45,21 @@ TEST(ChannelGroupsTest, ResidualChainsShareOneGroup) {
   EXPECT_EQ(g.groups[3].role, amc::GroupRole::kProject);
 }
 
+// A residual conv layer writes into its input's channels, like a residual MBConv block.
+TEST(ChannelGroupsTest, ResidualConvLayersShareTheirInputGroup) {
+  NetSpec net = ResidualNet();
+  LayerSpec residual{LayerKind::kConv, "conv2", 16, 16, 0, 3, 1, 4};
+  residual.skip = true;
+  net.layers.insert(net.layers.begin() + 3, residual);
+  const amc::ChannelGroups g = amc::FindChannelGroups(net);
+  EXPECT_EQ(g.layers[3].in, 3);
+  EXPECT_EQ(g.layers[3].out, 3);
+  EXPECT_EQ(g.layers[4].in, 3);
+  const NetSpec pruned = amc::ApplyChannelCounts(net, g, {1, 8, 16, 12, 24, 16, 4});
+  EXPECT_EQ(pruned.layers[3].in_channels, 12);
+  EXPECT_EQ(pruned.layers[3].out_channels, 12);
+}
+
 TEST(ChannelGroupsTest, CountsAreMultiplesFromTheLowerBoundUp) {
   const amc::ChannelGroup group{"g", 24, amc::GroupRole::kProject, 1, true};
   EXPECT_THAT(amc::AllowedCounts(group, 0.2, 8), ::testing::ElementsAre(8, 16, 24));

@@ -23,6 +23,31 @@ NetSpec TinyNet() {
   return net;
 }
 
+// A conv layer with an identity shortcut adds its input to relu6(bn(conv(x))): with its
+// convolution zeroed (so the batch norm sees zeros and ReLU6 gives zeros) it passes x through.
+TEST(NetworkTest, ResidualConvAddsItsInput) {
+  NetSpec plain = TinyNet();
+  LayerSpec residual{LayerKind::kConv, "stage.conv", 8, 8, 0, 3, 1, 8};
+  residual.skip = true;
+  NetSpec with = plain;
+  with.layers.insert(with.layers.begin() + 1, residual);
+  ValidateNetSpec(with, "with");
+  torch::manual_seed(0);
+  Network a(plain);
+  Network b(with);
+  a->eval();
+  b->eval();
+  torch::NoGradGuard no_grad;
+  auto pb = b->named_parameters();
+  for (const auto& p : a->named_parameters()) pb[p.key()].copy_(p.value());
+  pb["layers.stage_conv.conv.weight"].zero_();
+  pb["layers.stage_conv.bn.bias"].zero_();
+  const auto x = torch::randn({2, 1, 16, 16});
+  EXPECT_TRUE(torch::allclose(a->forward(x), b->forward(x)));
+  pb["layers.stage_conv.bn.bias"].fill_(1.0);  // now relu6(1) = 1 is added to every value
+  EXPECT_FALSE(torch::allclose(a->forward(x), b->forward(x)));
+}
+
 int64_t CountParameters(torch::nn::Module& module) {
   int64_t count = 0;
   for (const auto& p : module.parameters()) count += p.numel();
