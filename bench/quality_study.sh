@@ -11,7 +11,7 @@
 # Environment:
 #   SEEDS="1 2"         seeds of the full search (runs full-seedN)
 #   BASELINES="..."     NetSpecs of configs/nets/ (runs baseline-NAME); default below
-#   EPOCHS=N            override the retraining and baseline epochs (default: the configs' 30)
+#   EPOCHS=N            override the retraining and baseline epochs (default: the configs' 25)
 #   PARALLEL=2          train two baselines at a time with threads=1 each (about 1.2x the
 #                       throughput of one at a time on 2 cores; float sums in another order)
 #   ONLY=searches|baselines|report   one part only
