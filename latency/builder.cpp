@@ -82,16 +82,26 @@ LatencyEntry ScaledEntry(LatencyEntry entry, double factor) {
   return entry;
 }
 
-std::optional<Rebase> RebaseNow(Device& device, const LatencyTable& table, int probes) {
+std::optional<Rebase> RebaseNow(Device& device, const LatencyTable& table,
+                                const RebaseProbing& probing) {
   const std::optional<ProbeSummary> reference = TableProbe(table);
   if (!reference) return std::nullopt;
   ProbeLog log;
-  for (int i = 0; i < probes; ++i) {
+  const auto start = std::chrono::steady_clock::now();
+  double seconds = 0;
+  while (
+      log.times().size() < static_cast<size_t>(probing.max_probes) &&
+      (log.times().size() < static_cast<size_t>(probing.min_probes) || seconds < probing.seconds)) {
     const std::optional<double> ms = device.TimeProbe();
     if (!ms) return std::nullopt;
     log.Add(*ms);
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
-  return Rebase{reference->median_ms, log.Summary().median_ms};
+  const ProbeSummary now = log.Summary();
+  Rebase rebase{reference->median_ms, now.median_ms, now.count, seconds, false};
+  // A table probe from before the fastest was kept is compared by its median.
+  if (reference->min_ms > 0) rebase = {reference->min_ms, now.min_ms, now.count, seconds, true};
+  return rebase;
 }
 
 LatencyTable RebasedTable(const LatencyTable& table, const Rebase& rebase) {
@@ -99,7 +109,9 @@ LatencyTable RebasedTable(const LatencyTable& table, const Rebase& rebase) {
   for (const auto& [key, entry] : table.entries())
     rebased.Set(key, ScaledEntry(entry, rebase.factor()));
   if (std::optional<ProbeSummary> probe = TableProbe(table)) {
-    probe->median_ms = rebase.now_probe_ms;
+    probe->median_ms *= rebase.factor();
+    probe->min_ms *= rebase.factor();
+    probe->max_ms *= rebase.factor();
     SetTableProbe(rebased, *probe);
   }
   return rebased;

@@ -62,12 +62,23 @@ NetworkTimings MeasureNetworks(Device& device, const std::vector<NetSpec>& nets,
 double CalibrateNetworkScale(Device& device, const std::vector<NetSpec>& nets,
                              const LatencyTable& table, const BuildOptions& options);
 
-// The machine's speed now against the table's build: the probe timed `probes` times (their
-// median) against the probe stored with the table. nullopt when either has no probe.
-std::optional<Rebase> RebaseNow(Device& device, const LatencyTable& table, int probes = 5);
+// How RebaseNow times the probe: at least `min_probes` times and for at least `seconds`, at most
+// `max_probes` times (a device that answers at once must not spin for `seconds`).
+struct RebaseProbing {
+  int min_probes = 10;
+  double seconds = 2.0;
+  int max_probes = 1000;
+};
 
-// A copy of `table` with every entry times rebase.factor() and its probe set to the probe now:
-// the table as this machine would measure it at its current speed.
+// The machine's speed now against the table's build. On shared machines the probe runs up to
+// twice as slow in bursts of up to a few seconds (docs/benchmarks.md, "Start-up re-base"): the
+// fastest probe over a window longer than a burst is compared with the fastest of the build,
+// where a median over a fraction of a second followed the burst. nullopt when either has no probe.
+std::optional<Rebase> RebaseNow(Device& device, const LatencyTable& table,
+                                const RebaseProbing& probing = {});
+
+// A copy of `table` with every entry and its probe times rebase.factor(): the table as this
+// machine would measure it at its current speed.
 LatencyTable RebasedTable(const LatencyTable& table, const Rebase& rebase);
 
 // The entry's numbers times `factor` (a probe ratio).

@@ -88,10 +88,15 @@ void SetTableProbe(LatencyTable& table, const ProbeSummary& probe) {
 }
 
 std::string RebaseText(const Rebase& rebase) {
-  char text[160];
+  char window[64] = "";
+  if (rebase.probes > 0)
+    std::snprintf(window, sizeof window, " of %lld over %.1f s",
+                  static_cast<long long>(rebase.probes), rebase.seconds);
+  char text[200];
   std::snprintf(text, sizeof text,
-                "re-based x%.3f (probe %.3f ms now, %.3f ms when the table was measured)",
-                rebase.factor(), rebase.now_probe_ms, rebase.table_probe_ms);
+                "re-based x%.3f (%s %.3f ms now%s, %.3f ms when the table was measured)",
+                rebase.factor(), rebase.by_fastest ? "fastest probe" : "probe", rebase.now_probe_ms,
+                window, rebase.table_probe_ms);
   std::string result = text;
   if (rebase.stale())
     result +=

@@ -57,16 +57,21 @@ class ProbeLog {
 std::optional<ProbeSummary> TableProbe(const LatencyTable& table);
 void SetTableProbe(LatencyTable& table, const ProbeSummary& probe);
 
-// How much slower the machine runs now than when the table was measured: probe now / probe then.
+// How much slower the machine runs now than when the table was measured: the fastest probe now
+// over the fastest of the table's build (their medians for a table that kept no fastest probe).
 // An estimate from the table times this factor is what the network should measure now.
 struct Rebase {
   double table_probe_ms = 0;
   double now_probe_ms = 0;
+  int64_t probes = 0;      // timed now (0: a factor stored by an earlier start)
+  double seconds = 0;      // over this many seconds
+  bool by_fastest = true;  // false: the medians compared
   double factor() const { return now_probe_ms / table_probe_ms; }
   bool stale() const { return factor() > kStaleTableRatio || factor() < 1.0 / kStaleTableRatio; }
 };
 
-// "re-based x1.042 (probe 0.351 ms now, 0.337 ms when the table was measured)".
+// "re-based x1.042 (fastest probe 0.351 ms now of 212 over 5.0 s, 0.337 ms when the table was
+// measured)".
 std::string RebaseText(const Rebase& rebase);
 // "stability +-1.8% (probe 0.337 ms, 0.331-0.345 over 52 timings)", with a warning appended when
 // the spread is above kUnstableSpreadPercent.

@@ -94,9 +94,12 @@ void ProxylessStrategy::RebaseTable(RunServices& services, bool verbose, int64_t
   if (!measurable() || !probe) return;
   if (resumed_run != 0) {
     const auto factor = services.StoredMetric(resumed_run, "latency_rebase_factor");
-    if (factor) rebase_ = latency::Rebase{probe->median_ms, probe->median_ms * *factor};
+    if (factor)
+      rebase_ = latency::Rebase{probe->median_ms, probe->median_ms * *factor, 0, 0, false};
   } else {
-    rebase_ = latency::RebaseNow(*table_.device, table_.table, /*probes=*/10);
+    // Five seconds of a search's minutes: long enough that a burst of the machine cannot set the
+    // speed the whole search aims at.
+    rebase_ = latency::RebaseNow(*table_.device, table_.table, {10, 5.0, 1000});
   }
   if (!rebase_) return;
   table_.table = latency::RebasedTable(table_.table, *rebase_);

@@ -137,5 +137,56 @@ TEST(ProbeTest, NetworkTimingsAndEstimatesAreReBasedToTheProbeNow) {
   EXPECT_NEAR(CalibrateNetworkScale(machine, {net}, table, Quiet()), 1.1, 1e-12);
 }
 
+// A machine in a burst: the first `burst_probes` probes run `burst` times slower.
+class BurstyMachine : public FakeMachine {
+ public:
+  int burst_probes = 0;
+  double burst = 1.0;
+  int probes_timed = 0;
+  std::optional<double> TimeProbe() override {
+    const double ms = *FakeMachine::TimeProbe();
+    return probes_timed++ < burst_probes ? ms * burst : ms;
+  }
+};
+
+TEST(ProbeTest, ABurstAtTheStartDoesNotSetTheFactor) {
+  const SearchSpace space = Space();
+  BurstyMachine machine;
+  LatencyTable table = EmptyTable();
+  FillTable(machine, AllCandidateLayers(space), table, Quiet());
+  machine.burst_probes = 25;  // the burst outlasts the 10 probes a start used to time
+  machine.burst = 1.8;
+  const auto rebase = RebaseNow(machine, table, {40, 0.0, 1000});
+  ASSERT_TRUE(rebase);
+  EXPECT_EQ(machine.probes_timed, 40);
+  EXPECT_EQ(rebase->probes, 40);
+  EXPECT_TRUE(rebase->by_fastest);
+  EXPECT_DOUBLE_EQ(rebase->factor(), 1.0);
+  EXPECT_NE(RebaseText(*rebase).find("fastest probe 0.300 ms now of 40 over"), std::string::npos);
+  // A machine slower throughout is re-based, and the table's probe moves with its entries.
+  machine.slowdown = 1.25;
+  const auto slower = RebaseNow(machine, table, {40, 0.0, 1000});
+  EXPECT_DOUBLE_EQ(slower->factor(), 1.25);
+  const LatencyTable rebased = RebasedTable(table, *slower);
+  EXPECT_DOUBLE_EQ(TableProbe(rebased)->median_ms, 1.25 * FakeMachine::kProbeMs);
+  EXPECT_DOUBLE_EQ(TableProbe(rebased)->min_ms, 1.25 * FakeMachine::kProbeMs);
+  // A device that answers at once stops at max_probes rather than spinning for the window.
+  BurstyMachine instant;
+  EXPECT_EQ(RebaseNow(instant, table, {10, 3600.0, 50})->probes, 50);
+}
+
+TEST(ProbeTest, ATableProbeWithoutItsFastestIsComparedByMedians) {
+  FakeMachine machine;
+  machine.slowdown = 1.5;
+  LatencyTable table = EmptyTable();
+  table.mutable_info().properties_json =
+      R"({"probe": {"name": "probe-v1", "median_ms": 0.3, "count": 12}})";
+  const auto rebase = RebaseNow(machine, table, {10, 0.0, 1000});
+  ASSERT_TRUE(rebase);
+  EXPECT_FALSE(rebase->by_fastest);
+  EXPECT_DOUBLE_EQ(rebase->factor(), 1.5);
+  EXPECT_NE(RebaseText(*rebase).find("(probe 0.450 ms now of 10 over"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace hwnas::latency
