@@ -47,12 +47,10 @@ for ((i = 0; i < starts; i++)); do
 done | tee "$work/factors.txt"
 # Per binary: the range, the median and how many starts lie within +-10% of 1.
 for ((c = 0; c < ${#binaries[@]}; c++)); do
-  awk -v c=$((c + 2)) -v name="${binaries[$c]}" '$c != "-" { f[++n] = $c + 0 }
-    END {
-      for (i = 2; i <= n; i++) for (j = i; j > 1 && f[j - 1] > f[j]; j--) {
-        t = f[j]; f[j] = f[j - 1]; f[j - 1] = t }
-      for (i = 1; i <= n; i++) if (f[i] >= 0.9 && f[i] <= 1.1) ok++
-      median = n % 2 ? f[(n + 1) / 2] : (f[n / 2] + f[n / 2 + 1]) / 2
-      printf "# %s: %d starts, factor %.3f-%.3f, median %.3f, %d within +-10%% of 1\n", name, n,
-        f[1], f[n], median, ok }' "$work/factors.txt"
+  awk -v c=$((c + 2)) '$c != "-" { print $c }' "$work/factors.txt" | sort -n |
+    awk -v name="${binaries[$c]}" '{ f[++n] = $1; if ($1 >= 0.9 && $1 <= 1.1) ok++ }
+      END {
+        median = n % 2 ? f[(n + 1) / 2] : (f[n / 2] + f[n / 2 + 1]) / 2
+        printf "# %s: %d starts, factor %.3f-%.3f, median %.3f, %d within +-10%% of 1\n", name,
+          n, f[1], f[n], median, ok }'
 done

@@ -98,10 +98,10 @@ std::optional<Rebase> RebaseNow(Device& device, const LatencyTable& table,
     seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
   const ProbeSummary now = log.Summary();
-  Rebase rebase{reference->median_ms, now.median_ms, now.count, seconds, false};
   // A table probe from before the fastest was kept is compared by its median.
-  if (reference->min_ms > 0) rebase = {reference->min_ms, now.min_ms, now.count, seconds, true};
-  return rebase;
+  const bool by_fastest = reference->min_ms > 0;
+  return Rebase{by_fastest ? reference->min_ms : reference->median_ms,
+                by_fastest ? now.min_ms : now.median_ms, now.count, seconds, by_fastest};
 }
 
 LatencyTable RebasedTable(const LatencyTable& table, const Rebase& rebase) {
