@@ -148,13 +148,13 @@ def main():
           f"Kendall tau-b on {args.test} unseen, mean (min-max) over {args.splits} random splits")
     onehot, pairs = Encoding(archs, False), Encoding(archs, True)
     penalties = [0.3, 1, 3, 10, 30, 100]
-    models = {
-        "ridge, one-hot per block": lambda xs, ys, _: fit_ridge_cv(xs, ys, penalties),
-        "ridge, + adjacent pairs": lambda xs, ys, _: fit_ridge_cv(xs, ys, penalties),
-        "gbt (200 trees of depth 3)": lambda xs, ys, _: fit_gbt(xs, ys),
-        "ridge+gbt (their average)": None,
-    }
-    taus = {name: [] for name in models}
+    models = [  # name, encoding, fit
+        ("ridge, one-hot per block", onehot, lambda xs, ys: fit_ridge_cv(xs, ys, penalties)),
+        ("ridge, + adjacent pairs", pairs, lambda xs, ys: fit_ridge_cv(xs, ys, penalties)),
+        ("gbt (200 trees of depth 3)", onehot, fit_gbt),
+    ]
+    average = "ridge+gbt (their average)"
+    taus = {name: [] for name in [m[0] for m in models] + [average]}
     curve = {n: [] for n in (50, 100, 150, 200)}
     for split in range(args.splits):
         order = list(range(len(archs)))
@@ -162,15 +162,11 @@ def main():
         test, train = order[:args.test], order[args.test:]
         truth = [accuracy[i] for i in test]
         predictions = {}
-        for name, fit in models.items():
-            if fit is None:
-                continue
-            encode = pairs if "pairs" in name else onehot
-            f = fit([encode(archs[i]) for i in train], [accuracy[i] for i in train], None)
+        for name, encode, fit in models:
+            f = fit([encode(archs[i]) for i in train], [accuracy[i] for i in train])
             predictions[name] = [f(encode(archs[i])) for i in test]
-        predictions["ridge+gbt (their average)"] = [
-            a + b for a, b in zip(predictions["ridge, one-hot per block"],
-                                  predictions["gbt (200 trees of depth 3)"])]
+        predictions[average] = [a + b for a, b in zip(predictions[models[0][0]],
+                                                      predictions[models[2][0]])]
         for name, p in predictions.items():
             taus[name].append(kendall_tau_b(p, truth))
         for n in curve:
