@@ -107,6 +107,14 @@ int64_t LoweredOp::levels() const {
   return std::max<int64_t>(1, (int64_t{1} << (bits.activation - 1)) - 1);
 }
 
+at::Tensor LoweredOp::bn_scale() const {
+  return bn_gamma.to(torch::kDouble) / torch::sqrt(bn_var.to(torch::kDouble) + bn_eps);
+}
+
+at::Tensor LoweredOp::bn_shift() const {
+  return bn_beta.to(torch::kDouble) - bn_mean.to(torch::kDouble) * bn_scale();
+}
+
 std::vector<LoweredLayer> LowerNetwork(const NetSpec& net, const std::string& weights_path) {
   if (!std::ifstream(weights_path, std::ios::binary))
     throw IoError("cannot read weights " + weights_path + " (missing or unreadable)");

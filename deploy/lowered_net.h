@@ -30,6 +30,12 @@ struct LoweredOp {
 
   // Quantizer levels: 2^bits - 1 unsigned, 2^(bits-1) - 1 (at least 1) signed.
   int64_t levels() const;
+  // Batch norm as x * scale + shift per output channel, in double precision.
+  at::Tensor bn_scale() const;
+  at::Tensor bn_shift() const;
+  // Both writers fold batch norm into float weights (as hwnas times networks: measure/), but not
+  // into quantized ones: scaling would move them off their grid.
+  bool folds_batch_norm() const { return bits.weight >= 32; }
 };
 
 struct LoweredLayer {

@@ -144,11 +144,8 @@ std::string Weights(GraphBuilder& g, const LoweredOp& op, const torch::Tensor& f
 
 std::string Conv(GraphBuilder& g, std::string x, const LoweredOp& op) {
   x = Quantize(g, x, op);
-  const torch::Tensor scale =
-      op.bn_gamma.to(torch::kDouble) / torch::sqrt(op.bn_var.to(torch::kDouble) + op.bn_eps);
-  const torch::Tensor shift = op.bn_beta.to(torch::kDouble) - op.bn_mean.to(torch::kDouble) * scale;
-  // Folding batch norm into quantized weights would move them off their grid.
-  const bool fold = op.bits.weight >= 32;
+  const torch::Tensor scale = op.bn_scale(), shift = op.bn_shift();
+  const bool fold = op.folds_batch_norm();
   std::vector<std::string> inputs = {x, Weights(g, op, fold ? scale : torch::Tensor())};
   if (fold) inputs.push_back(g.Floats(op.name + ".bias", shift));
   onnx::NodeProto* node = nullptr;

@@ -45,13 +45,22 @@ class ForwardBuilder {
   void Conv(size_t layer, const std::string& op_name, const LoweredOp& op) {
     Quantizer(op);
     const std::string s = std::to_string(op.stride), p = std::to_string(op.padding);
-    Line("x = torch.conv2d(x, " + Buffer(layer, op_name, "weight", op.weight) + ", None, [" + s +
-         ", " + s + "], [" + p + ", " + p + "], [1, 1], " + std::to_string(op.groups) + ")");
-    Line("x = torch.batch_norm(x, " + Buffer(layer, op_name, "bn_gamma", op.bn_gamma) + ", " +
-         Buffer(layer, op_name, "bn_beta", op.bn_beta) + ", " +
-         Buffer(layer, op_name, "bn_mean", op.bn_mean) + ", " +
-         Buffer(layer, op_name, "bn_var", op.bn_var) + ", False, 0.1, " + FloatLiteral(op.bn_eps) +
-         ", False)");
+    const std::string tail = ", [" + s + ", " + s + "], [" + p + ", " + p + "], [1, 1], " +
+                             std::to_string(op.groups) + ")";
+    if (op.folds_batch_norm()) {
+      std::vector<int64_t> shape(op.weight.dim(), 1);
+      shape[0] = op.weight.size(0);
+      const torch::Tensor weight = op.weight.to(torch::kDouble) * op.bn_scale().reshape(shape);
+      Line("x = torch.conv2d(x, " + Buffer(layer, op_name, "weight", weight.to(torch::kFloat)) +
+           ", " + Buffer(layer, op_name, "bias", op.bn_shift().to(torch::kFloat)) + tail);
+    } else {
+      Line("x = torch.conv2d(x, " + Buffer(layer, op_name, "weight", op.weight) + ", None" + tail);
+      Line("x = torch.batch_norm(x, " + Buffer(layer, op_name, "bn_gamma", op.bn_gamma) + ", " +
+           Buffer(layer, op_name, "bn_beta", op.bn_beta) + ", " +
+           Buffer(layer, op_name, "bn_mean", op.bn_mean) + ", " +
+           Buffer(layer, op_name, "bn_var", op.bn_var) + ", False, 0.1, " +
+           FloatLiteral(op.bn_eps) + ", False)");
+    }
     if (op.relu6) Line("x = torch.hardtanh(x, 0.0, 6.0)");
   }
 

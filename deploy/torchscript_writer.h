@@ -1,6 +1,7 @@
 // Internal to deploy/: a lowered network as a TorchScript module built in C++ (its tensors as
-// buffers, a generated forward that calls the same LibTorch operators as supernet::Network, so
-// outputs match bit for bit), serialized with the metadata as the extra file hwnas.json.
+// buffers, a generated forward that calls the LibTorch operators supernet::Network calls, batch
+// norm folded into float convolutions as hwnas times them), serialized with the metadata as the
+// extra file hwnas.json.
 #pragma once
 
 #include <string>

@@ -35,7 +35,7 @@ class Device {
   virtual std::string name() const = 0;
   virtual DeviceKind kind() const = 0;
   // The conditions the numbers hold for, as one stable string, e.g.
-  // "cpu|AMD EPYC 7B13|threads=1|batch=1|torch=1.13.1|format=channels_last".
+  // "cpu|AMD EPYC 7B13|threads=1|batch=1|torch=1.13.1|format=channels_last|bn=folded".
   virtual std::string fingerprint() const = 0;
   // Device parameters as a JSON object, stored with the device.
   virtual std::string properties_json() const { return "{}"; }

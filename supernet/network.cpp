@@ -41,15 +41,30 @@ class ConvBnActImpl : public nn::Module {
 
   torch::Tensor forward(torch::Tensor input) {
     torch::Tensor x = quantizer_ ? quantizer_(input) : input;
-    if (weight_bits_ < 32) {
+    if (folded_bias_.defined()) {
+      x = torch::conv2d(x, conv_->weight, folded_bias_, stride_, padding_, 1, groups_);
+    } else if (weight_bits_ < 32) {
       x = torch::conv2d(x, FakeQuantWeight(conv_->weight, weight_bits_), {}, stride_, padding_, 1,
                         groups_);
+      x = BatchNorm(*bn_, x);
     } else {
-      x = conv_(x);
+      x = BatchNorm(*bn_, conv_(x));
     }
-    x = BatchNorm(*bn_, x);
     if (activation_) x = torch::hardtanh(x, 0.0, 6.0);
     return shortcut_ ? x + input : x;  // the residual conv layer of a ResNet-style NetSpec
+  }
+
+  // Scales the weights by gamma / sqrt(var + eps) and keeps beta - mean * that as a bias, as the
+  // ONNX export does. Quantized weights keep their batch norm: scaling moves them off the grid.
+  void FoldBatchNorm() {
+    if (is_training())
+      throw std::logic_error("FoldBatchNorm folds running statistics: eval() first");
+    if (weight_bits_ < 32 || folded_bias_.defined()) return;
+    torch::NoGradGuard no_grad;
+    const torch::Tensor scale = bn_->weight / torch::sqrt(bn_->running_var + bn_->options.eps());
+    conv_->weight.mul_(scale.view({-1, 1, 1, 1}));
+    // A buffer, so that a later to(device) moves it with the weights.
+    folded_bias_ = register_buffer("folded_bias", bn_->bias - bn_->running_mean * scale);
   }
 
  private:
@@ -60,6 +75,7 @@ class ConvBnActImpl : public nn::Module {
   int weight_bits_;
   bool shortcut_;
   ActivationQuantizer quantizer_{nullptr};
+  torch::Tensor folded_bias_;  // defined once batch norm is folded into conv_ (eval mode only)
 };
 TORCH_MODULE(ConvBnAct);
 
@@ -154,6 +170,11 @@ void ToChannelsLast(torch::nn::Module& module) {
     p.set_data(
         p.to(p.options(), /*non_blocking=*/false, /*copy=*/true, at::MemoryFormat::ChannelsLast));
   }
+}
+
+void FoldBatchNorm(torch::nn::Module& module) {
+  for (const auto& child : module.modules(/*include_self=*/true))
+    if (auto* conv = dynamic_cast<ConvBnActImpl*>(child.get())) conv->FoldBatchNorm();
 }
 
 void CalibrateActivations(Network& net, const torch::Tensor& images,

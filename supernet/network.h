@@ -41,6 +41,11 @@ std::string ModuleName(std::string layer_name);
 void CalibrateActivations(Network& net, const torch::Tensor& images,
                           const std::function<double(const torch::Tensor&, int)>& threshold);
 
+// Folds the eval-mode batch norm of every float convolution into its weights and a bias, as
+// exported networks run them (deploy/onnx_writer.h); quantized convolutions keep theirs. Outputs
+// stay the same up to float rounding; the module must be in eval mode, and stays for inference.
+void FoldBatchNorm(torch::nn::Module& module);
+
 // Converts every 4-d parameter and buffer to channels-last, the fast layout for CPU convolution.
 void ToChannelsLast(torch::nn::Module& module);
 

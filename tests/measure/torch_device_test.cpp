@@ -69,7 +69,7 @@ TEST(TorchDeviceTest, FingerprintNamesTheMeasurementConditions) {
   const std::string fingerprint = MakeTorchDevice(TorchBackend::kCpu, options)->fingerprint();
   EXPECT_THAT(fingerprint, HasSubstr("cpu|"));
   EXPECT_THAT(fingerprint, HasSubstr("|threads=2|batch=4|torch="));
-  EXPECT_THAT(fingerprint, HasSubstr("|format=channels_last"));
+  EXPECT_THAT(fingerprint, HasSubstr("|format=channels_last|bn=folded"));
   options.channels_last = false;
   EXPECT_NE(MakeTorchDevice(TorchBackend::kCpu, options)->fingerprint(), fingerprint);
 }

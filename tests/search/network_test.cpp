@@ -4,6 +4,8 @@
 #include <torch/types.h>
 #include <torch/utils.h>
 
+#include <stdexcept>
+
 namespace hwnas::supernet {
 namespace {
 
@@ -76,6 +78,65 @@ TEST(NetworkTest, ChannelsLastGivesTheSameOutputs) {
   ToChannelsLast(*net);
   auto actual = net->forward(x.contiguous(at::MemoryFormat::ChannelsLast));
   EXPECT_TRUE(torch::allclose(expected, actual, 1e-4, 1e-5));
+}
+
+// Batch norm with running statistics far from (0, 1), so that folding it wrongly shows.
+void RandomizeBatchNorm(torch::nn::Module& net) {
+  torch::NoGradGuard no_grad;
+  for (auto& b : net.named_buffers()) {
+    if (b.key().find("running_mean") != std::string::npos) b.value().uniform_(-1, 1);
+    if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.2, 3);
+  }
+  for (auto& p : net.named_parameters())
+    if (p.key().find(".bn.") != std::string::npos) p.value().uniform_(-2, 2);
+}
+
+TEST(NetworkTest, FoldingBatchNormKeepsTheOutputs) {
+  torch::manual_seed(0);
+  NetSpec spec = TinyNet();
+  spec.layers[0].weight_bits = 8;  // the quantized stem keeps its batch norm
+  LayerSpec residual{LayerKind::kConv, "stage.conv", 8, 8, 0, 3, 1, 8};
+  residual.skip = true;  // a float k x k convolution with a shortcut
+  spec.layers.insert(spec.layers.begin() + 1, residual);
+  ValidateNetSpec(spec, "fold");
+  Network net(spec);
+  RandomizeBatchNorm(*net);
+  EXPECT_THROW(FoldBatchNorm(*net), std::logic_error);  // still in training mode
+  net->eval();
+  torch::NoGradGuard no_grad;
+  const auto x = torch::randn({2, 1, 16, 16});
+  const auto expected = net->forward(x);
+  auto params = net->named_parameters();
+  const auto stem = params["layers.stem.conv.weight"].clone();
+  const auto conv = params["layers.stage_conv.conv.weight"].clone();
+  const auto depthwise = params["layers.stage_block1.depthwise.conv.weight"].clone();
+  FoldBatchNorm(*net);
+  EXPECT_TRUE(torch::equal(params["layers.stem.conv.weight"], stem));
+  EXPECT_FALSE(torch::allclose(params["layers.stage_conv.conv.weight"], conv));
+  EXPECT_FALSE(torch::allclose(params["layers.stage_block1.depthwise.conv.weight"], depthwise));
+  EXPECT_TRUE(torch::allclose(net->forward(x), expected, 1e-4, 1e-5));
+  const auto folded = params["layers.stage_conv.conv.weight"].clone();
+  FoldBatchNorm(*net);  // a second fold changes nothing
+  EXPECT_TRUE(torch::equal(params["layers.stage_conv.conv.weight"], folded));
+  // As the latency device times them: fold, then channels-last, then to the device.
+  ToChannelsLast(*net);
+  net->to(torch::kCPU);
+  EXPECT_TRUE(torch::allclose(net->forward(x.contiguous(at::MemoryFormat::ChannelsLast)), expected,
+                              1e-4, 1e-5));
+}
+
+// One layer on its own, as latency tables time it: the module itself is the conv-bn-ReLU6.
+TEST(NetworkTest, FoldingBatchNormOfALayerModule) {
+  torch::manual_seed(0);
+  torch::nn::AnyModule layer = MakeLayerModule(TinyNet().layers[0]);
+  RandomizeBatchNorm(*layer.ptr());
+  layer.ptr()->eval();
+  torch::NoGradGuard no_grad;
+  const auto x = torch::randn({2, 1, 16, 16});
+  const auto expected = layer.forward(x);
+  FoldBatchNorm(*layer.ptr());
+  EXPECT_EQ(layer.ptr()->named_buffers().contains("folded_bias"), true);
+  EXPECT_TRUE(torch::allclose(layer.forward(x), expected, 1e-4, 1e-5));
 }
 
 // 1x1, depthwise and single-channel weights count as contiguous in both formats; the conversion
