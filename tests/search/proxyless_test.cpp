@@ -241,6 +241,22 @@ TEST(ProxylessTest, TargetBelowTheCheapestNetworkIsAConfigError) {
   }
 }
 
+// On a measured device the table may be too slow (measured while the machine was busy): the
+// message says how to measure it again, with the fingerprint's threads and batch.
+TEST(ProxylessTest, TargetBelowTheCheapestMeasuredNetworkSaysHowToRemeasure) {
+  const Config config = TinyConfig({"proxyless.target_ms=1.5", "device.name=cpu"});
+  const DataSplits data = LoadDataSplits(config.data, config.seed);
+  try {
+    CheckProxylessSearch(config, data, Costs());
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("expected at least 2 ms on device cpu); if the machine was "
+                                    "busy when its table was measured, measure it again: hwnas "
+                                    "latency build --space " +
+                                    config.space + " --device cpu --threads 1 --batch 1 --force"));
+  }
+}
+
 // mul_log takes latency in microseconds: a target of at most 1 us has no positive logarithm.
 TEST(ProxylessTest, MulLogNeedsATargetAboveOneMicrosecond) {
   const Config config = TinyConfig({"proxyless.loss=mul_log", "proxyless.target_ms=0.0005"});
