@@ -115,6 +115,12 @@ at::Tensor LoweredOp::bn_shift() const {
   return bn_beta.to(torch::kDouble) - bn_mean.to(torch::kDouble) * bn_scale();
 }
 
+at::Tensor LoweredOp::folded_weight() const {
+  std::vector<int64_t> shape(weight.dim(), 1);
+  shape[0] = weight.size(0);
+  return weight.to(torch::kDouble) * bn_scale().reshape(shape);
+}
+
 std::vector<LoweredLayer> LowerNetwork(const NetSpec& net, const std::string& weights_path) {
   if (!std::ifstream(weights_path, std::ios::binary))
     throw IoError("cannot read weights " + weights_path + " (missing or unreadable)");

@@ -33,6 +33,8 @@ struct LoweredOp {
   // Batch norm as x * scale + shift per output channel, in double precision.
   at::Tensor bn_scale() const;
   at::Tensor bn_shift() const;
+  // The weights times bn_scale() per output channel (double): a folded convolution's weights.
+  at::Tensor folded_weight() const;
   // Both writers fold batch norm into float weights (as hwnas times networks: measure/), but not
   // into quantized ones: scaling would move them off their grid.
   bool folds_batch_norm() const { return bits.weight >= 32; }

@@ -118,15 +118,10 @@ std::string Quantize(GraphBuilder& g, const std::string& x, const LoweredOp& op)
 }
 
 // The weights as an ONNX value: int8 + per-output-channel DequantizeLinear at 8 bits, the
-// on-grid floats below, the float weights (times `fold` per output channel if given) at 32.
-std::string Weights(GraphBuilder& g, const LoweredOp& op, const torch::Tensor& fold) {
+// on-grid floats below, the float weights (with batch norm folded in, if `fold`) at 32.
+std::string Weights(GraphBuilder& g, const LoweredOp& op, bool fold) {
   const std::string n = op.name + ".weight";
-  if (op.bits.weight != 8) {
-    if (!fold.defined()) return g.Floats(n, op.weight);
-    std::vector<int64_t> shape(op.weight.dim(), 1);
-    shape[0] = op.weight.size(0);
-    return g.Floats(n, op.weight.to(torch::kDouble) * fold.reshape(shape));
-  }
+  if (op.bits.weight != 8) return g.Floats(n, fold ? op.folded_weight() : op.weight);
   std::vector<int64_t> shape(op.weight.dim(), 1);
   shape[0] = op.weight.size(0);
   const torch::Tensor q = torch::round(op.weight / op.weight_scale.reshape(shape));
@@ -144,10 +139,9 @@ std::string Weights(GraphBuilder& g, const LoweredOp& op, const torch::Tensor& f
 
 std::string Conv(GraphBuilder& g, std::string x, const LoweredOp& op) {
   x = Quantize(g, x, op);
-  const torch::Tensor scale = op.bn_scale(), shift = op.bn_shift();
   const bool fold = op.folds_batch_norm();
-  std::vector<std::string> inputs = {x, Weights(g, op, fold ? scale : torch::Tensor())};
-  if (fold) inputs.push_back(g.Floats(op.name + ".bias", shift));
+  std::vector<std::string> inputs = {x, Weights(g, op, fold)};
+  if (fold) inputs.push_back(g.Floats(op.name + ".bias", op.bn_shift()));
   onnx::NodeProto* node = nullptr;
   x = g.Node("Conv", inputs, op.name + "/conv", &node);
   const int64_t k = op.weight.size(2), s = op.stride, p = op.padding;
@@ -157,9 +151,10 @@ std::string Conv(GraphBuilder& g, std::string x, const LoweredOp& op) {
   SetInt(node, "group", op.groups);
   if (!fold) {
     const int64_t c = op.weight.size(0);
-    x = g.Node("Mul", {x, g.Floats(op.name + ".bn_scale", scale, {1, c, 1, 1})},
+    x = g.Node("Mul", {x, g.Floats(op.name + ".bn_scale", op.bn_scale(), {1, c, 1, 1})},
                op.name + "/bn_mul");
-    x = g.Node("Add", {x, g.Floats(op.name + ".bn_shift", shift, {1, c, 1, 1})}, op.name + "/bn");
+    x = g.Node("Add", {x, g.Floats(op.name + ".bn_shift", op.bn_shift(), {1, c, 1, 1})},
+               op.name + "/bn");
   }
   return op.relu6 ? Relu6(g, x, op.name) : x;
 }
@@ -170,8 +165,8 @@ std::string Logits(GraphBuilder& g, std::string x, const LoweredOp& op) {
   x = g.Node("Flatten", {x}, op.name + "/flatten", &node);
   SetInt(node, "axis", 1);
   x = Quantize(g, x, op);
-  x = g.Node("Gemm", {x, Weights(g, op, {}), g.Floats(op.name + ".bias", op.bias)}, kOnnxOutputName,
-             &node);
+  x = g.Node("Gemm", {x, Weights(g, op, /*fold=*/false), g.Floats(op.name + ".bias", op.bias)},
+             kOnnxOutputName, &node);
   SetInt(node, "transB", 1);
   return x;
 }

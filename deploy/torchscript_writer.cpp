@@ -48,11 +48,9 @@ class ForwardBuilder {
     const std::string tail = ", [" + s + ", " + s + "], [" + p + ", " + p + "], [1, 1], " +
                              std::to_string(op.groups) + ")";
     if (op.folds_batch_norm()) {
-      std::vector<int64_t> shape(op.weight.dim(), 1);
-      shape[0] = op.weight.size(0);
-      const torch::Tensor weight = op.weight.to(torch::kDouble) * op.bn_scale().reshape(shape);
-      Line("x = torch.conv2d(x, " + Buffer(layer, op_name, "weight", weight.to(torch::kFloat)) +
-           ", " + Buffer(layer, op_name, "bias", op.bn_shift().to(torch::kFloat)) + tail);
+      const torch::Tensor weight = op.folded_weight().to(torch::kFloat);
+      Line("x = torch.conv2d(x, " + Buffer(layer, op_name, "weight", weight) + ", " +
+           Buffer(layer, op_name, "bias", op.bn_shift().to(torch::kFloat)) + tail);
     } else {
       Line("x = torch.conv2d(x, " + Buffer(layer, op_name, "weight", op.weight) + ", None" + tail);
       Line("x = torch.batch_norm(x, " + Buffer(layer, op_name, "bn_gamma", op.bn_gamma) + ", " +

@@ -119,6 +119,8 @@ class TorchDevice : public Device {
  private:
   torch::Device torch_device() const;
   void Synchronize() const;
+  // Eval mode, batch norm folded if asked, on the device, in the configured memory format.
+  void ReadyToTime(torch::nn::Module& module, bool fold_batch_norm) const;
   LatencyStats MeasureLayer(const LayerSpec& layer, bool paired);
   LatencyStats MeasureWholeNetwork(const NetSpec& net, bool paired);
   Forward ProbeForward();  // builds the probe network on first use
@@ -206,14 +208,18 @@ LatencyStats TorchDevice::MeasureNetworkPaired(const NetSpec& net) {
 
 // Layers and networks are timed as exports run them: eval mode, batch norm folded into the float
 // convolutions (about 15% of a 1 ms network's time at batch 1 went to batch norm calls).
+void TorchDevice::ReadyToTime(torch::nn::Module& module, bool fold_batch_norm) const {
+  module.eval();
+  if (fold_batch_norm) supernet::FoldBatchNorm(module);
+  module.to(torch_device());
+  if (options_.channels_last) supernet::ToChannelsLast(module);
+}
+
 LatencyStats TorchDevice::MeasureLayer(const LayerSpec& layer, bool paired) {
   supernet::SetThreads(static_cast<int>(options_.threads));
   torch::NoGradGuard no_grad;
   torch::nn::AnyModule module = supernet::MakeLayerModule(layer);
-  module.ptr()->eval();
-  supernet::FoldBatchNorm(*module.ptr());
-  module.ptr()->to(torch_device());
-  if (options_.channels_last) supernet::ToChannelsLast(*module.ptr());
+  ReadyToTime(*module.ptr(), /*fold_batch_norm=*/true);
   const auto input = RandomInput(options_.batch, layer.in_channels, layer.input_size,
                                  options_.channels_last, torch_device());
   const Forward probe = paired ? ProbeForward() : Forward();
@@ -225,10 +231,7 @@ LatencyStats TorchDevice::MeasureWholeNetwork(const NetSpec& net, bool paired) {
   supernet::SetThreads(static_cast<int>(options_.threads));
   torch::NoGradGuard no_grad;
   supernet::Network network(net);
-  network->eval();
-  supernet::FoldBatchNorm(*network);
-  network->to(torch_device());
-  if (options_.channels_last) supernet::ToChannelsLast(*network);
+  ReadyToTime(*network, /*fold_batch_norm=*/true);
   const auto input = RandomInput(options_.batch, net.input_channels, net.input_size,
                                  options_.channels_last, torch_device());
   const Forward probe = paired ? ProbeForward() : Forward();
@@ -242,9 +245,7 @@ Forward TorchDevice::ProbeForward() {
     // Unlike the networks it is paired with, the probe keeps its batch norm: probe-v1 is a fixed
     // yardstick, comparable with every probe time recorded before layers were timed folded.
     probe_ = supernet::Network(net);
-    probe_->eval();
-    probe_->to(torch_device());
-    if (options_.channels_last) supernet::ToChannelsLast(*probe_);
+    ReadyToTime(*probe_, /*fold_batch_norm=*/false);
     probe_input_ =
         RandomInput(1, net.input_channels, net.input_size, options_.channels_last, torch_device());
   }
