@@ -230,6 +230,38 @@ void ReportDelivery(const Delivery& d, const Config& config, Reporter& reporter)
 
 }  // namespace
 
+CheapestNetwork CheapestByTable(const SearchSpace& space, const latency::LatencyTable& table) {
+  latency::LatencyTable copy = table;  // the estimator wants a mutable table, never changes it
+  latency::LatencyEstimator estimator(copy, nullptr);
+  auto estimate_ms = [&](const Arch& arch) {
+    return estimator.Run(ToNetSpec(space, arch)).total_ms;
+  };
+  // Blocks add up in the table, so each block's cheapest choice, the others held, makes it.
+  CheapestNetwork cheapest;
+  const std::vector<BlockPosition> blocks = Blocks(space);
+  for (const BlockPosition& block : blocks)
+    cheapest.arch.choices.push_back(CandidateNames(space, block).front());
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    Arch trial = cheapest.arch;
+    for (const std::string& choice : CandidateNames(space, blocks[b])) {
+      trial.choices[b] = choice;
+      if (estimate_ms(trial) < estimate_ms(cheapest.arch)) cheapest.arch = trial;
+    }
+  }
+  cheapest.estimated_ms = estimate_ms(cheapest.arch);
+  return cheapest;
+}
+
+CheapestNetwork TimeCheapestNetwork(const SearchSpace& space, const latency::LatencyTable& table,
+                                    latency::Device& device, const latency::BuildOptions& measure) {
+  CheapestNetwork cheapest = CheapestByTable(space, table);
+  const latency::NetworkTimings timings =
+      latency::MeasureNetworks(device, {ToNetSpec(space, cheapest.arch)}, measure, "");
+  const auto table_probe = latency::TableProbe(table);
+  cheapest.measured_ms = table_probe ? timings.AtProbe(0, table_probe->median_ms) : timings.ms[0];
+  return cheapest;
+}
+
 Delivery DeliverSearchedNetwork(const SearchSpace& space, const Config& config,
                                 const ProxylessResult& found, const latency::LatencyTable& table,
                                 latency::Device& device, Reporter& reporter, bool verbose) {

@@ -65,6 +65,25 @@ DeliveredNetwork DeliverWithinTarget(const SearchSpace& space, const Arch& deriv
 // "0.962 ms measured (target 1 ms: met; estimate 0.941 ms, re-based 0.957 ms)".
 std::string DeliveredText(const DeliveredNetwork& delivered, const TargetCheckOptions& options);
 
+// The space's cheapest network as its table prices it, timed end to end. A table measured while
+// the machine was busy prices every network too high until it is measured again, and the probe
+// re-base misses it when the probe ran in the quiet moments between the layers (docs/
+// benchmarks.md, "Batch norm folded": a cheapest network estimated at 0.65-0.71 ms ran in 0.43).
+struct CheapestNetwork {
+  Arch arch;
+  double estimated_ms = 0;  // from the table (sum x network scale)
+  double measured_ms = 0;   // end to end, at the speed of the table's probe where both have one
+  double ratio() const { return measured_ms / estimated_ms; }  // under 1: the table is too slow
+};
+// By the table alone (measured_ms 0), then timed.
+CheapestNetwork CheapestByTable(const SearchSpace& space, const latency::LatencyTable& table);
+CheapestNetwork TimeCheapestNetwork(const SearchSpace& space, const latency::LatencyTable& table,
+                                    latency::Device& device, const latency::BuildOptions& measure);
+
+// How far under its estimate the cheapest network must measure before a search prices networks
+// by that measurement rather than by the table: beyond timing noise on a quiet machine.
+inline constexpr double kCheapestNetworkTolerance = 0.9;
+
 struct ProxylessResult;
 
 // The check as a proxyless search runs it on a measurable device: the config's target and seed,

@@ -530,23 +530,8 @@ double CheapestCost(const CandidateCosts& costs) {
   return total;
 }
 
-namespace {
-
-// A table measured while the machine was busy stays too slow until it is measured again (seen:
-// 0.65-0.71 ms for a network that ran in 0.43, docs/benchmarks.md "Batch norm folded").
-std::string RemeasureHint(const Config& config) {
-  if (config.device.name != "cpu" && config.device.name != "cuda") return "";
-  return "; if the machine was busy when its table was measured, measure it again: hwnas "
-         "latency build --space " +
-         config.space + " --device " + config.device.name + " --threads " +
-         std::to_string(config.device.threads) + " --batch " + std::to_string(config.device.batch) +
-         " --force";
-}
-
-}  // namespace
-
-void CheckProxylessSearch(const Config& config, const DataSplits& data,
-                          const CandidateCosts& costs) {
+void CheckProxylessSearch(const Config& config, const DataSplits& data, const CandidateCosts& costs,
+                          std::optional<double> cheapest_measured_ms) {
   const bool latency = config.proxyless.target_kind == ProxylessTarget::kLatency;
   const std::string key = latency ? "proxyless.target_ms" : "proxyless.target_mflops";
   const double scale = latency ? 1.0 : 1e-6;  // report in the key's unit
@@ -557,7 +542,9 @@ void CheckProxylessSearch(const Config& config, const DataSplits& data,
                 FormatSignificant(TargetValue(config) * scale, 6) + "; expected at least " +
                 FormatSignificant(cheapest * scale, 6) + (latency ? " ms" : " M MACs") +
                 (latency ? " on device " + config.device.name : std::string()) + ")" +
-                (latency ? RemeasureHint(config) : std::string()));
+                (cheapest_measured_ms ? "; timed end to end just now it measured " +
+                                            FormatSignificant(*cheapest_measured_ms, 3) + " ms"
+                                      : std::string()));
   const double mul_log_floor = latency ? 1e-3 : 1e-6;  // 1 us, or 1 MAC in M MACs
   if (config.proxyless.loss == ProxylessLoss::kMulLog &&
       TargetValue(config) * scale <= mul_log_floor)
@@ -579,8 +566,9 @@ void CheckProxylessSearch(const Config& config, const DataSplits& data,
 }
 
 void CheckProxylessSearch(const SearchSpace& space, const Config& config, const DataSplits& data,
-                          const latency::LatencyTable* table) {
-  CheckProxylessSearch(config, data, CostsFor(space, config, table));
+                          const latency::LatencyTable* table,
+                          std::optional<double> cheapest_measured_ms) {
+  CheckProxylessSearch(config, data, CostsFor(space, config, table), cheapest_measured_ms);
 }
 
 ProxylessResult RunProxylessSearch(const SearchSpace& space, const Config& config,

@@ -69,12 +69,15 @@ double CheapestCost(const supernet::CandidateCosts& costs);
 
 // Everything about the search that can be wrong before training: held-out data, a target below
 // the cheapest network, a mul_log target whose logarithm is not positive. ConfigError at the key.
+// `cheapest_measured_ms`: the cheapest network timed end to end, quoted when it is refused.
 void CheckProxylessSearch(const Config& config, const DataSplits& data,
-                          const supernet::CandidateCosts& costs);
+                          const supernet::CandidateCosts& costs,
+                          std::optional<double> cheapest_measured_ms = std::nullopt);
 // The same for the CLI, with the costs taken from `table` (target_kind latency; DataError naming
 // the first op key it lacks) or computed as FLOPs (the table may then be null).
 void CheckProxylessSearch(const SearchSpace& space, const Config& config, const DataSplits& data,
-                          const latency::LatencyTable* table);
+                          const latency::LatencyTable* table,
+                          std::optional<double> cheapest_measured_ms = std::nullopt);
 
 // Runs the search (after CheckProxylessSearch) and reports per-epoch metrics and every derived
 // architecture (role "derived"). Seeded by config.seed; uses config.threads threads.

@@ -71,6 +71,7 @@ class ProxylessStrategy : public Strategy {
 
  private:
   void RebaseTable(RunServices& services, bool verbose, int64_t resumed_run);
+  void CorrectByCheapestNetwork(RunServices& services, bool verbose, int64_t resumed_run);
   TrainResult Retrain(const NetSpec& net, RunContext& context, double estimated_ms,
                       const std::optional<Delivery>& delivery);
   bool measurable() const {
@@ -83,7 +84,17 @@ class ProxylessStrategy : public Strategy {
   latency::DeviceTable table_;  // only for a latency target
   bool by_latency_ = false;
   std::optional<latency::Rebase> rebase_;
+  double cheapest_correction_ = 1.0;            // applied to the table's entries after the re-base
+  std::optional<double> cheapest_measured_ms_;  // when the target was below it by the table
 };
+
+// Every entry of `table` times `factor`, its probe as it was.
+latency::LatencyTable ScaledEntries(const latency::LatencyTable& table, double factor) {
+  latency::LatencyTable scaled(table.info());
+  for (const auto& [key, entry] : table.entries())
+    scaled.Set(key, latency::ScaledEntry(entry, factor));
+  return scaled;
+}
 
 // The table as the machine runs now: the search aims at the target in today's milliseconds
 // rather than in those of the period the table was measured in. A resumed run keeps the factor
@@ -106,6 +117,41 @@ void ProxylessStrategy::RebaseTable(RunServices& services, bool verbose, int64_t
   if (verbose) std::fprintf(stderr, "latency table %s\n", latency::RebaseText(*rebase_).c_str());
 }
 
+// A target below the cheapest network is checked end to end before it is refused: a table
+// measured while the machine was busy prices every network too high (latency_target.h). Where
+// the cheapest network measures more than 10% under its estimate, the search prices networks by
+// that ratio; the delivery check still times the network it delivers. A resumed run applies the
+// correction it stored when it started.
+void ProxylessStrategy::CorrectByCheapestNetwork(RunServices& services, bool verbose,
+                                                 int64_t resumed_run) {
+  if (!measurable()) return;
+  if (resumed_run != 0) {
+    cheapest_correction_ =
+        services.StoredMetric(resumed_run, "latency_cheapest_correction").value_or(1.0);
+  } else {
+    if (config_.proxyless.target_ms >= CheapestByTable(space_, table_.table).estimated_ms) return;
+    latency::BuildOptions measure;
+    measure.seed = config_.seed;
+    measure.show_progress = false;
+    const CheapestNetwork cheapest =
+        TimeCheapestNetwork(space_, table_.table, *table_.device, measure);
+    cheapest_measured_ms_ = cheapest.measured_ms;
+    if (cheapest.ratio() >= kCheapestNetworkTolerance) return;
+    cheapest_correction_ = cheapest.ratio();
+    if (verbose)
+      std::fprintf(stderr,
+                   "latency table corrected x%.3f: the cheapest network measured %.3f ms end to "
+                   "end against %.3f ms estimated, so its layers were timed while the machine was "
+                   "busier; 'hwnas latency build --space %s --device %s --threads %lld --batch "
+                   "%lld --force' measures them again\n",
+                   cheapest_correction_, cheapest.measured_ms, cheapest.estimated_ms,
+                   config_.space.c_str(), config_.device.name.c_str(),
+                   static_cast<long long>(config_.device.threads),
+                   static_cast<long long>(config_.device.batch));
+  }
+  if (cheapest_correction_ != 1.0) table_.table = ScaledEntries(table_.table, cheapest_correction_);
+}
+
 // What a search needs, checked before a run is stored or reopened: the space shaped for the data,
 // the target is reachable, and the device's table holds every candidate.
 void ProxylessStrategy::Prepare(const Config& config, RunServices& services, bool show_progress,
@@ -117,7 +163,8 @@ void ProxylessStrategy::Prepare(const Config& config, RunServices& services, boo
   if (!by_latency_) return CheckProxylessSearch(space_, config, data_, nullptr);
   table_ = services.CompleteTable(space_, config);
   RebaseTable(services, show_progress, resumed_run);
-  CheckProxylessSearch(space_, config, data_, &table_.table);
+  CorrectByCheapestNetwork(services, show_progress, resumed_run);
+  CheckProxylessSearch(space_, config, data_, &table_.table, cheapest_measured_ms_);
 }
 
 // Retrains the derived network (from scratch, or from the supernet's weights with fine_tune) and
@@ -157,6 +204,8 @@ std::string ProxylessStrategy::Run(RunContext& context) {
     reporter.OnMetrics(0, {{"latency_rebase_factor", rebase_->factor()},
                            {"table_probe_ms", rebase_->table_probe_ms},
                            {"search_start_probe_ms", rebase_->now_probe_ms}});
+  if (cheapest_correction_ != 1.0 && !context.resume)
+    reporter.OnMetrics(0, {{"latency_cheapest_correction", cheapest_correction_}});
   const latency::LatencyTable* table = by_latency_ ? &table_.table : nullptr;
   const ProxylessResult found = RunProxylessSearch(space_, config_, data_, table, search);
   // On a measurable device the delivered network is the one that measures within the target.

@@ -7,6 +7,8 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <optional>
+#include <regex>
 
 #include "core/netspec.h"
 #include "results/store.h"
@@ -88,10 +90,49 @@ TEST(SearchCliTest, LatencyTargetBelowTheCheapestNetworkExits78AndStoresNoRun) {
   CommandResult r = RunHwnas(SearchArgs(db, {"proxyless.target_ms=0.000001"}));
   EXPECT_EQ(r.exit_code, 78);
   EXPECT_THAT(r.err, HasSubstr("proxyless.target_ms: below the cheapest network of the space"));
-  // a computed model device: nothing to measure again
-  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("measure it again")));
+  // a computed model device: nothing is timed
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("timed end to end")));
   auto store = results::Store::Open(db, results::Store::OpenMode::kExisting);
   EXPECT_TRUE(store->ListRuns().empty());  // only the device's latency table was kept
+}
+
+// On cpu a table whose layers were timed while the machine was busy prices every network too
+// high. Simulated by multiplying every stored entry by 4: a target twice the cheapest network is
+// below it by the table, but the cheapest network timed end to end shows the table is off, and
+// the search goes on with the table corrected instead of refusing the target.
+TEST(SearchCliTest, ATableMeasuredWhileBusyIsCorrectedByTheCheapestNetwork) {
+  const std::string db = MakeTempDir("search-busy-table") + "/h.db";
+  const std::vector<std::string> on_cpu = {"device.name=cpu", "proxyless.epochs=1",
+                                           "proxyless.warmup_epochs=0"};
+  std::vector<std::string> tiny = on_cpu;
+  tiny.push_back("proxyless.target_ms=0.000001");
+  CommandResult refused = RunHwnas(SearchArgs(db, tiny));  // measures and keeps the table
+  ASSERT_EQ(refused.exit_code, 78) << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("; timed end to end just now it measured "));
+  std::smatch cheapest;
+  const std::regex at_least("expected at least ([0-9.]+) ms on device cpu");
+  ASSERT_TRUE(std::regex_search(refused.err, cheapest, at_least)) << refused.err;
+  const double cheapest_ms = std::stod(cheapest[1]);
+  {
+    auto store = results::Store::Open(db, results::Store::OpenMode::kExisting);
+    const auto tables = store->ListLatencyTables();
+    ASSERT_EQ(tables.size(), 1u);
+    std::vector<LatencyEntry> busy = store->LoadLatencyTable(tables[0].id).entries;
+    for (LatencyEntry& e : busy)
+      for (double* v : {&e.mean, &e.median, &e.stddev, &e.p10, &e.p90}) *v *= 4;
+    store->AddLatencyEntries(tables[0].id, busy);
+  }
+  std::vector<std::string> reachable = on_cpu;
+  reachable.push_back("proxyless.target_ms=" + std::to_string(2 * cheapest_ms));
+  CommandResult r = RunHwnas(SearchArgs(db, reachable));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto store = results::Store::Open(db, results::Store::OpenMode::kExisting);
+  std::optional<double> correction;
+  for (const auto& m : store->Metrics(1))
+    if (m.name == "latency_cheapest_correction") correction = m.value;
+  ASSERT_TRUE(correction.has_value());
+  EXPECT_GT(*correction, 0.25 / 2);  // about 1/4; a busy machine now moves it either way
+  EXPECT_LT(*correction, 0.25 * 2);
 }
 
 // fine_tune: the derived network starts from the supernet's weights, saved beside the run.

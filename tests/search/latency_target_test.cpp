@@ -112,5 +112,31 @@ TEST(LatencyTargetTest, AnUnreachableTargetIsReportedNotMet) {
   EXPECT_NEAR(d.rebased_ms / d.estimated_ms, 10.0, 1e-9);
 }
 
+// A table whose layers were timed while the machine ran 1.5x slower, its probe in a quiet moment:
+// the cheapest network, timed end to end, shows how far the table is off.
+TEST(LatencyTargetTest, TheCheapestNetworkTimedShowsATableMeasuredWhileBusy) {
+  Fixture f;
+  latency::LatencyTable busy(f.table.info());
+  for (const auto& [key, entry] : f.table.entries())
+    busy.Set(key, latency::ScaledEntry(entry, 1.5));
+  latency::BuildOptions measure;
+  measure.show_progress = false;
+  const CheapestNetwork cheapest = TimeCheapestNetwork(f.space, busy, f.machine, measure);
+  EXPECT_NEAR(cheapest.ratio(), 1 / 1.5, 1e-9);
+  EXPECT_NEAR(cheapest.measured_ms, f.machine.QuietNetworkMs(ToNetSpec(f.space, cheapest.arch)),
+              1e-12);
+  EXPECT_DOUBLE_EQ(cheapest.estimated_ms, 1.5 * f.EstimateMs(cheapest.arch));
+  // No single block can be made cheaper.
+  const auto blocks = Blocks(f.space);
+  for (size_t b = 0; b < blocks.size(); ++b)
+    for (const std::string& choice : CandidateNames(f.space, blocks[b])) {
+      Arch other = cheapest.arch;
+      other.choices[b] = choice;
+      EXPECT_GE(f.EstimateMs(other), f.EstimateMs(cheapest.arch)) << FormatArch(other);
+    }
+  EXPECT_EQ(CheapestByTable(f.space, busy).arch, cheapest.arch);
+  EXPECT_EQ(CheapestByTable(f.space, busy).measured_ms, 0);
+}
+
 }  // namespace
 }  // namespace hwnas::search
