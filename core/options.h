@@ -70,10 +70,14 @@ struct TrainOptions {
 enum class ProxylessGradMode { kFullV2, kTwo };
 enum class ProxylessLoss { kAddLinear, kAddAbsolute, kMulLog };
 enum class ProxylessTarget { kLatency, kFlops };
+// Warm-up paths: one uniform path per step, or the sandwich rule of BigNAS and Once-for-All (the
+// largest and smallest paths by candidate cost and a uniform one, gradients summed).
+enum class WarmupPaths { kUniform, kSandwich };
 
 struct ProxylessOptions {
   int64_t warmup_epochs = 1;  // weights only, uniformly sampled paths
-  int64_t epochs = 3;         // joint search epochs
+  WarmupPaths warmup_paths = WarmupPaths::kUniform;
+  int64_t epochs = 3;  // joint search epochs
   double arch_learning_rate = 6e-3;
   double arch_weight_decay = 0;
   int64_t arch_update_every = 5;  // weight batches per architecture step

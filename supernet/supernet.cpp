@@ -165,8 +165,8 @@ class MixedOpImpl : public nn::Module {
   }
 
   // A fixed active path with no architecture gradient (warm-up, SetActive).
-  void SetPath(size_t active) {
-    ResetGates();
+  void SetPath(size_t active, bool keep_gradients = false) {
+    ResetGates(keep_gradients);
     active_ = active;
   }
 
@@ -223,12 +223,13 @@ class MixedOpImpl : public nn::Module {
   }
 
  private:
-  void ResetGates() {
+  void ResetGates(bool keep_gradients = false) {
     active_ = 0;
     gated_.clear();
     pair_.clear();
     pair_alpha_before_.clear();
     skip_frozen_ = false;
+    if (keep_gradients) return;
     // ProxylessNAS clears candidate gradients at every binarize (against over-regularisation).
     for (auto& p : parameters())
       if (!p.is_same(alpha_)) p.mutable_grad() = torch::Tensor();
@@ -334,12 +335,13 @@ void SuperNetImpl::SampleFromAlpha(Rng& rng, GateMode mode) {
   for (auto& op : mixed_) op->SampleFromAlpha(rng, mode);
 }
 
-void SuperNetImpl::SetActive(const Arch& arch) {
+void SuperNetImpl::SetActive(const Arch& arch, bool keep_gradients) {
   ToNetSpec(space_, arch);  // DataError naming the bad choice
   for (size_t b = 0; b < mixed_.size(); ++b) {
     const std::vector<std::string>& names = mixed_[b]->names();
-    mixed_[b]->SetPath(static_cast<size_t>(std::find(names.begin(), names.end(), arch.choices[b]) -
-                                           names.begin()));
+    mixed_[b]->SetPath(
+        static_cast<size_t>(std::find(names.begin(), names.end(), arch.choices[b]) - names.begin()),
+        keep_gradients);
   }
 }
 

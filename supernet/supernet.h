@@ -77,7 +77,9 @@ class SuperNetImpl : public torch::nn::Module {
   // at all, as in ProxylessNAS: its alpha gradient is reset to undefined here (so the
   // optimizer skips it), its gate is not differentiated and ExpectedLatency detaches it.
   void SampleFromAlpha(Rng& rng, GateMode mode);
-  void SetActive(const Arch& arch);  // a fixed path (e.g. Derive()), no arch gradient
+  // A fixed path (e.g. Derive()), no arch gradient. keep_gradients: the candidate gradients of
+  // the paths run since the last sampling stay, so that several paths add up in one step.
+  void SetActive(const Arch& arch, bool keep_gradients = false);
   Arch ActiveArch() const;
   // kTwo: shifts each block's two sampled alphas by the same offset so that the sum of their
   // exponentials equals its value at sampling time; the other probabilities stay unchanged.

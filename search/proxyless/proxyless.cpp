@@ -87,6 +87,8 @@ class ProxylessSearch {
   void RunEpoch(int64_t step);
   EpochStats TrainEpoch(Phase phase, int64_t epoch);
   double WeightStep(Batch& batch, Phase phase, int64_t* correct);
+  void TrainExtremePaths(const torch::Tensor& images, const torch::Tensor& labels,
+                         const Batch& batch);
   double ArchStep();
   torch::Tensor ArchLoss(const torch::Tensor& logits, const torch::Tensor& labels);
   Batch NextHoldoutBatch();
@@ -114,7 +116,20 @@ class ProxylessSearch {
   Rng rng_;
   int64_t steps_per_epoch_ = 1;
   std::vector<Arch> derived_;  // after each search epoch
+  Arch largest_, smallest_;    // by candidate cost: the sandwich rule's outer paths
 };
+
+// Each block's costliest (or cheapest) candidate; ties to the first in CandidateNames order.
+Arch ExtremeArch(const SuperNet& net, const CandidateCosts& costs, bool largest) {
+  Arch arch;
+  for (size_t b = 0; b < net->blocks().size(); ++b) {
+    const std::vector<double>& block = costs.per_block[b];
+    const auto at = largest ? std::max_element(block.begin(), block.end())
+                            : std::min_element(block.begin(), block.end());
+    arch.choices.push_back(net->candidates(b)[static_cast<size_t>(at - block.begin())]);
+  }
+  return arch;
+}
 
 // The images weight steps train on: the whole train split (not copied), or the first `images`.
 std::shared_ptr<const Dataset> SearchTrainSet(const Dataset& train, int64_t images) {
@@ -158,6 +173,8 @@ ProxylessSearch::ProxylessSearch(const SearchSpace& space, const Config& config,
       holdout_pipeline_(data.holdout, Sharded(HoldoutOptions(config))),
       rng_(DeriveSeed(config.seed, rng_stream::kArchSample)) {
   if (config.train.channels_last) supernet::ToChannelsLast(*net_);
+  largest_ = ExtremeArch(net_, costs, /*largest=*/true);
+  smallest_ = ExtremeArch(net_, costs, /*largest=*/false);
   steps_per_epoch_ = std::max<int64_t>(1, search_train_->size() / config.data.batch_size);
   holdout_pipeline_.StartEpoch(holdout_epoch_);
 }
@@ -211,7 +228,20 @@ double ProxylessSearch::ArchStep() {
   return loss.item<double>();
 }
 
-// One weight step on a train batch, on a uniform path (warm-up) or one sampled from alpha.
+// The sandwich rule's outer paths on the same batch, their gradients added to the uniform path's
+// (BigNAS): the largest path bounds what the supernet can reach, the smallest what it must keep.
+void ProxylessSearch::TrainExtremePaths(const torch::Tensor& images, const torch::Tensor& labels,
+                                        const Batch& batch) {
+  const Arch uniform = net_->ActiveArch();
+  for (const Arch* extreme : {&largest_, &smallest_}) {
+    net_->SetActive(*extreme, /*keep_gradients=*/true);
+    WeightedByShare(TrainingLoss(net_->forward(images), labels, config_), batch).backward();
+  }
+  net_->SetActive(uniform, /*keep_gradients=*/true);
+}
+
+// One weight step on a train batch, on a uniform path (warm-up, with the largest and smallest
+// under the sandwich rule) or one sampled from alpha.
 double ProxylessSearch::WeightStep(Batch& batch, Phase phase, int64_t* correct) {
   weight_optimizer_.zero_grad();
   // Sampling after zero_grad leaves the candidates that do not run without a gradient, so
@@ -221,8 +251,10 @@ double ProxylessSearch::WeightStep(Batch& batch, Phase phase, int64_t* correct) 
   else
     net_->SampleFromAlpha(rng_, GateMode::kPathOnly);
   const torch::Tensor labels = LabelsTensor(batch);
-  const torch::Tensor logits =
-      net_->forward(ImagesTensor(batch, *search_train_, config_.train.channels_last));
+  const torch::Tensor images = ImagesTensor(batch, *search_train_, config_.train.channels_last);
+  if (phase == Phase::kWarmup && options_.warmup_paths == WarmupPaths::kSandwich)
+    TrainExtremePaths(images, labels, batch);
+  const torch::Tensor logits = net_->forward(images);
   const torch::Tensor loss = TrainingLoss(logits, labels, config_);
   WeightedByShare(loss, batch).backward();
   AverageGradients(net_->WeightParameters());

@@ -544,6 +544,7 @@ TEST(ConfigToYamlTest, PrintsEveryDefaultInSchemaOrder) {
             "  channels_last: true\n"
             "proxyless:\n"
             "  warmup_epochs: 1\n"
+            "  warmup_paths: uniform\n"
             "  epochs: 3\n"
             "  arch_learning_rate: 0.006\n"
             "  arch_weight_decay: 0\n"
@@ -745,8 +746,8 @@ TEST(ConfigNamesTest, StrategiesAndDatasets) {
 
 TEST(DescribeConfigKeysTest, ListsEveryKeyWithTypeAndDefault) {
   std::vector<ConfigKeyDoc> keys = DescribeConfigKeys();
-  // 59 + amc (17 + agent 11) + haq (19 + agent 11) + evolution 15 + pipeline 4
-  ASSERT_EQ(keys.size(), 136u);
+  // 60 + amc (17 + agent 11) + haq (19 + agent 11) + evolution 15 + pipeline 4
+  ASSERT_EQ(keys.size(), 137u);
   auto find = [&](const std::string& key) {
     for (const auto& row : keys) {
       if (row.key == key) return row;

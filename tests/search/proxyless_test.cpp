@@ -228,6 +228,29 @@ TEST(ProxylessTest, TwoPathModeRuns) {
   EXPECT_EQ(result.epoch_archs.size(), 2u);
 }
 
+// The sandwich rule trains the largest and smallest paths on every warm-up batch besides the
+// uniform one: a different supernet from the uniform warm-up, and the same one for a seed.
+TEST(ProxylessTest, SandwichWarmupIsItsOwnDeterministicRun) {
+  const std::vector<std::string> sandwich = {"proxyless.warmup_paths=sandwich",
+                                             "proxyless.warmup_epochs=2", "proxyless.epochs=1"};
+  RecordingReporter first, second, uniform;
+  Search(TinyConfig(sandwich), &first);
+  Search(TinyConfig(sandwich), &second);
+  Search(TinyConfig({"proxyless.warmup_epochs=2", "proxyless.epochs=1"}), &uniform);
+  auto losses = [](const RecordingReporter& r) {
+    std::vector<double> values;
+    for (const auto& m : r.metrics)
+      if (m.name == "train_loss") values.push_back(m.value);
+    return values;
+  };
+  ASSERT_EQ(losses(first).size(), 3u);
+  EXPECT_EQ(Values(first), Values(second));
+  EXPECT_NE(losses(first)[0], losses(uniform)[0]);
+  // The first warm-up epoch's loss is the uniform path's: the extra paths change the weights it
+  // runs with only after the first step, so it stays of the same order.
+  EXPECT_LT(std::abs(losses(first)[0] - losses(uniform)[0]), 0.5);
+}
+
 TEST(ProxylessTest, TargetBelowTheCheapestNetworkIsAConfigError) {
   const Config config = TinyConfig({"proxyless.target_ms=1.5"});
   const DataSplits data = LoadDataSplits(config.data, config.seed);

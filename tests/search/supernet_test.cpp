@@ -258,6 +258,28 @@ TEST(SuperNetTest, PathOnlyAndUniformSamplingGiveNoArchitectureGradient) {
   for (const torch::Tensor& a : net->ArchParameters()) EXPECT_FALSE(a.grad().defined());
 }
 
+// The sandwich rule runs several paths in one weight step: with keep_gradients the candidates of
+// every path run keep their gradients; without, only the last path's have one.
+TEST(SuperNetTest, SetActiveKeepingGradientsAddsPathsUp) {
+  torch::manual_seed(6);
+  SuperNet net(Tiny());
+  const Arch k3 = {{"k3e3", "k3e3", "k3e3"}};
+  const Arch k5 = {{"k5e3", "k5e3", "skip"}};
+  for (bool keep : {true, false}) {
+    net->SetActive(k3);
+    Loss(net->forward(Input())).backward();
+    net->SetActive(k5, keep);
+    Loss(net->forward(Input())).backward();
+    for (size_t b = 0; b < 3; ++b) {
+      for (const torch::Tensor& w : CandidateWeights(net, b, "k3e3"))
+        EXPECT_EQ(w.grad().defined(), keep) << net->blocks()[b].name;
+      for (const torch::Tensor& w : CandidateWeights(net, b, "k5e3"))
+        EXPECT_EQ(w.grad().defined(), b < 2) << net->blocks()[b].name;
+    }
+    EXPECT_EQ(net->ActiveArch(), k5);
+  }
+}
+
 TEST(SuperNetTest, TwoModeGradientsOnlyForThePairAndRescaleKeepsItsMass) {
   torch::manual_seed(5);
   SuperNet net(Tiny());
