@@ -10,9 +10,9 @@ hwnas, on N of them and scores Kendall tau-b on 50 others, averaged over random 
     hwnas's `gbt` and `ridge+gbt` do, reimplemented small here so one scoring serves every model);
   - ridge at N = 50, 100, 150, 200: whether more samples of the same kind would help.
 
-  bench/accuracy_refit.py DB RUN [--splits 10] [--test 50]
+  bench/accuracy_refit.py DB RUN [--splits 10] [--test 50] [--ridge-only]
 python3 standard library only: 17 minutes for 250 samples and 10 splits on one core, most of
-it the ridge with pairs.
+it the ridge with pairs; --ridge-only (hwnas's predictor alone, no curve) takes under a minute.
 """
 import argparse
 import math
@@ -141,6 +141,8 @@ def main():
     parser.add_argument("run", type=int)
     parser.add_argument("--splits", type=int, default=10)
     parser.add_argument("--test", type=int, default=50)
+    parser.add_argument("--ridge-only", action="store_true",
+                        help="only the one-hot ridge of hwnas, and no curve over N")
     args = parser.parse_args()
     archs, accuracy = load_samples(args.db, args.run)
     print(f"run {args.run}: {len(archs)} samples, accuracy {min(accuracy):.1f}-"
@@ -154,8 +156,10 @@ def main():
         ("gbt (200 trees of depth 3)", onehot, fit_gbt),
     ]
     average = "ridge+gbt (their average)"
-    taus = {name: [] for name in [m[0] for m in models] + [average]}
-    curve = {n: [] for n in (50, 100, 150, 200)}
+    if args.ridge_only:
+        models, average = models[:1], None
+    taus = {name: [] for name in [m[0] for m in models] + ([average] if average else [])}
+    curve = {n: [] for n in ((50, 100, 150, 200) if not args.ridge_only else ())}
     for split in range(args.splits):
         order = list(range(len(archs)))
         random.Random(split).shuffle(order)
@@ -165,8 +169,9 @@ def main():
         for name, encode, fit in models:
             f = fit([encode(archs[i]) for i in train], [accuracy[i] for i in train])
             predictions[name] = [f(encode(archs[i])) for i in test]
-        predictions[average] = [a + b for a, b in zip(predictions[models[0][0]],
-                                                      predictions[models[2][0]])]
+        if average:
+            predictions[average] = [a + b for a, b in zip(predictions[models[0][0]],
+                                                          predictions[models[2][0]])]
         for name, p in predictions.items():
             taus[name].append(kendall_tau_b(p, truth))
         for n in curve:
@@ -176,8 +181,9 @@ def main():
                 curve[n].append(kendall_tau_b([f(onehot(archs[i])) for i in test], truth))
     for name, values in taus.items():
         print(f"  {name:28s} {statistics.fmean(values):.3f} ({min(values):.3f}-{max(values):.3f})")
-    print("  ridge fitted on N samples:  " + ", ".join(
-        f"N={n} {statistics.fmean(v):.3f}" for n, v in curve.items() if v))
+    if any(curve.values()):
+        print("  ridge fitted on N samples:  " + ", ".join(
+            f"N={n} {statistics.fmean(v):.3f}" for n, v in curve.items() if v))
 
 
 if __name__ == "__main__":

@@ -125,12 +125,13 @@ Schema<ProxylessOptions> ProxylessSchema() {
   using O = ProxylessOptions;
   Schema<O> s;
   s.Integer("warmup_epochs", &O::warmup_epochs, IntRange::Between(0, 10000),
-            "epochs training only the supernet's weights, on uniformly sampled paths");
+            "epochs training only the supernet's weights, on uniformly sampled paths (see "
+            "warmup_paths)");
   s.Enum("warmup_paths", &O::warmup_paths,
          {{"uniform", WarmupPaths::kUniform}, {"sandwich", WarmupPaths::kSandwich}},
          "paths of a warm-up step: uniform = one uniformly sampled path; sandwich = the largest "
          "and the smallest path by candidate cost and a uniform one, their gradients summed "
-         "(3x the time; spreads the supernet's accuracy by size for the accuracy predictor)");
+         "(about 3x the warm-up time; a stronger supernet, docs/strategies/proxyless.md)");
   s.Integer("epochs", &O::epochs, IntRange::Between(1, 10000),
             "search epochs training weights and architecture parameters in turn");
   s.Real("arch_learning_rate", &O::arch_learning_rate, RealRange::OpenClosed(0, 10),

@@ -75,7 +75,7 @@ enum class ProxylessTarget { kLatency, kFlops };
 enum class WarmupPaths { kUniform, kSandwich };
 
 struct ProxylessOptions {
-  int64_t warmup_epochs = 1;  // weights only, uniformly sampled paths
+  int64_t warmup_epochs = 1;  // weights only, on uniformly sampled paths (and see warmup_paths)
   WarmupPaths warmup_paths = WarmupPaths::kUniform;
   int64_t epochs = 3;  // joint search epochs
   double arch_learning_rate = 6e-3;

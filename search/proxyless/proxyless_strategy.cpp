@@ -106,7 +106,7 @@ void ProxylessStrategy::RebaseTable(RunServices& services, bool verbose, int64_t
   if (resumed_run != 0) {
     const auto factor = services.StoredMetric(resumed_run, "latency_rebase_factor");
     if (factor)
-      rebase_ = latency::Rebase{probe->median_ms, probe->median_ms * *factor, 0, 0, false};
+      rebase_ = latency::Rebase{probe->median_ms, probe->median_ms * *factor, 0, 0, false, *factor};
   } else {
     // Five seconds of a search's minutes: long enough that a burst of the machine cannot set the
     // speed the whole search aims at.
@@ -136,7 +136,8 @@ void ProxylessStrategy::CorrectByCheapestNetwork(RunServices& services, bool ver
     const CheapestNetwork cheapest =
         TimeCheapestNetwork(space_, table_.table, *table_.device, measure);
     cheapest_measured_ms_ = cheapest.measured_ms;
-    if (cheapest.ratio() >= kCheapestNetworkTolerance) return;
+    // A timing of 0 (a device that did not run) must not price every network at nothing.
+    if (!(cheapest.ratio() > 0) || cheapest.ratio() >= kCheapestNetworkTolerance) return;
     cheapest_correction_ = cheapest.ratio();
     if (verbose)
       std::fprintf(stderr,
