@@ -104,10 +104,14 @@ std::optional<Rebase> RebaseNow(Device& device, const LatencyTable& table,
                 by_fastest ? now.min_ms : now.median_ms, now.count, seconds, by_fastest};
 }
 
+LatencyTable ScaledTable(const LatencyTable& table, double factor) {
+  LatencyTable scaled(table.info());
+  for (const auto& [key, entry] : table.entries()) scaled.Set(key, ScaledEntry(entry, factor));
+  return scaled;
+}
+
 LatencyTable RebasedTable(const LatencyTable& table, const Rebase& rebase) {
-  LatencyTable rebased(table.info());
-  for (const auto& [key, entry] : table.entries())
-    rebased.Set(key, ScaledEntry(entry, rebase.factor()));
+  LatencyTable rebased = ScaledTable(table, rebase.factor());
   if (std::optional<ProbeSummary> probe = TableProbe(table)) {
     probe->median_ms *= rebase.factor();
     probe->min_ms *= rebase.factor();

@@ -80,6 +80,8 @@ std::optional<Rebase> RebaseNow(Device& device, const LatencyTable& table,
 // A copy of `table` with every entry and its probe times rebase.factor(): the table as this
 // machine would measure it at its current speed.
 LatencyTable RebasedTable(const LatencyTable& table, const Rebase& rebase);
+// A copy of `table` with every entry times `factor`, its properties (probe included) as they were.
+LatencyTable ScaledTable(const LatencyTable& table, double factor);
 
 // The entry's numbers times `factor` (a probe ratio).
 LatencyEntry ScaledEntry(LatencyEntry entry, double factor);

@@ -8,6 +8,7 @@
 #include "core/errors.h"
 #include "latency/estimator.h"
 #include "search/proxyless/proxyless.h"
+#include "supernet/supernet.h"
 
 namespace hwnas::search {
 namespace {
@@ -231,25 +232,8 @@ void ReportDelivery(const Delivery& d, const Config& config, Reporter& reporter)
 }  // namespace
 
 CheapestNetwork CheapestByTable(const SearchSpace& space, const latency::LatencyTable& table) {
-  latency::LatencyTable copy = table;  // the estimator wants a mutable table, never changes it
-  latency::LatencyEstimator estimator(copy, nullptr);
-  auto estimate_ms = [&](const Arch& arch) {
-    return estimator.Run(ToNetSpec(space, arch)).total_ms;
-  };
-  // Blocks add up in the table, so each block's cheapest choice, the others held, makes it.
-  CheapestNetwork cheapest;
-  const std::vector<BlockPosition> blocks = Blocks(space);
-  for (const BlockPosition& block : blocks)
-    cheapest.arch.choices.push_back(CandidateNames(space, block).front());
-  for (size_t b = 0; b < blocks.size(); ++b) {
-    Arch trial = cheapest.arch;
-    for (const std::string& choice : CandidateNames(space, blocks[b])) {
-      trial.choices[b] = choice;
-      if (estimate_ms(trial) < estimate_ms(cheapest.arch)) cheapest.arch = trial;
-    }
-  }
-  cheapest.estimated_ms = estimate_ms(cheapest.arch);
-  return cheapest;
+  const supernet::CandidateCosts costs = supernet::CandidateLatencies(space, table);
+  return {ExtremeArch(space, costs, /*largest=*/false), CheapestCost(costs), 0};
 }
 
 CheapestNetwork TimeCheapestNetwork(const SearchSpace& space, const latency::LatencyTable& table,

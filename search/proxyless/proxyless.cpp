@@ -119,18 +119,6 @@ class ProxylessSearch {
   Arch largest_, smallest_;    // by candidate cost: the sandwich rule's outer paths
 };
 
-// Each block's costliest (or cheapest) candidate; ties to the first in CandidateNames order.
-Arch ExtremeArch(const SuperNet& net, const CandidateCosts& costs, bool largest) {
-  Arch arch;
-  for (size_t b = 0; b < net->blocks().size(); ++b) {
-    const std::vector<double>& block = costs.per_block[b];
-    const auto at = largest ? std::max_element(block.begin(), block.end())
-                            : std::min_element(block.begin(), block.end());
-    arch.choices.push_back(net->candidates(b)[static_cast<size_t>(at - block.begin())]);
-  }
-  return arch;
-}
-
 // The images weight steps train on: the whole train split (not copied), or the first `images`.
 std::shared_ptr<const Dataset> SearchTrainSet(const Dataset& train, int64_t images) {
   if (images <= 0 || images >= train.size())
@@ -173,8 +161,8 @@ ProxylessSearch::ProxylessSearch(const SearchSpace& space, const Config& config,
       holdout_pipeline_(data.holdout, Sharded(HoldoutOptions(config))),
       rng_(DeriveSeed(config.seed, rng_stream::kArchSample)) {
   if (config.train.channels_last) supernet::ToChannelsLast(*net_);
-  largest_ = ExtremeArch(net_, costs, /*largest=*/true);
-  smallest_ = ExtremeArch(net_, costs, /*largest=*/false);
+  largest_ = ExtremeArch(space, costs, /*largest=*/true);
+  smallest_ = ExtremeArch(space, costs, /*largest=*/false);
   steps_per_epoch_ = std::max<int64_t>(1, search_train_->size() / config.data.batch_size);
   holdout_pipeline_.StartEpoch(holdout_epoch_);
 }
@@ -553,6 +541,19 @@ double TargetValue(const Config& config) {
 
 const char* CostUnit(const Config& config) {
   return config.proxyless.target_kind == ProxylessTarget::kLatency ? "ms" : "MACs";
+}
+
+Arch ExtremeArch(const SearchSpace& space, const CandidateCosts& costs, bool largest) {
+  Arch arch;
+  const std::vector<BlockPosition> blocks = Blocks(space);
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    const std::vector<double>& block = costs.per_block[b];
+    const auto at = largest ? std::max_element(block.begin(), block.end())
+                            : std::min_element(block.begin(), block.end());
+    arch.choices.push_back(
+        CandidateNames(space, blocks[b])[static_cast<size_t>(at - block.begin())]);
+  }
+  return arch;
 }
 
 double CheapestCost(const CandidateCosts& costs) {

@@ -63,6 +63,10 @@ struct ProxylessResult {
 double TargetValue(const Config& config);    // target_ms, or target_mflops in MACs
 const char* CostUnit(const Config& config);  // "ms" or "MACs"
 
+// Each block's costliest (largest) or cheapest candidate; ties to the first in CandidateNames
+// order. The cheapest one costs CheapestCost.
+Arch ExtremeArch(const SearchSpace& space, const supernet::CandidateCosts& costs, bool largest);
+
 // The cost of the cheapest network of the space: the fixed layers plus every block's cheapest
 // candidate.
 double CheapestCost(const supernet::CandidateCosts& costs);

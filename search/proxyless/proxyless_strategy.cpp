@@ -88,14 +88,6 @@ class ProxylessStrategy : public Strategy {
   std::optional<double> cheapest_measured_ms_;  // when the target was below it by the table
 };
 
-// Every entry of `table` times `factor`, its probe as it was.
-latency::LatencyTable ScaledEntries(const latency::LatencyTable& table, double factor) {
-  latency::LatencyTable scaled(table.info());
-  for (const auto& [key, entry] : table.entries())
-    scaled.Set(key, latency::ScaledEntry(entry, factor));
-  return scaled;
-}
-
 // The table as the machine runs now: the search aims at the target in today's milliseconds
 // rather than in those of the period the table was measured in. A resumed run keeps the factor
 // it stored when it started, so that its candidate costs stay the same (and one from before
@@ -150,7 +142,8 @@ void ProxylessStrategy::CorrectByCheapestNetwork(RunServices& services, bool ver
                    static_cast<long long>(config_.device.threads),
                    static_cast<long long>(config_.device.batch));
   }
-  if (cheapest_correction_ != 1.0) table_.table = ScaledEntries(table_.table, cheapest_correction_);
+  if (cheapest_correction_ != 1.0)
+    table_.table = latency::ScaledTable(table_.table, cheapest_correction_);
 }
 
 // What a search needs, checked before a run is stored or reopened: the space shaped for the data,
