@@ -1,6 +1,7 @@
 // Training-step throughput of a NetSpec network on the CPU at batch 128, for 1 and 2 threads,
-// in the default (contiguous NCHW) and channels-last memory formats.
-//   build/bench/hwnas_train_step_bench [configs/nets/fmnist-cnn.yaml] [steps]
+// in the default (contiguous NCHW) and channels-last memory formats; channels-last is timed with
+// the depthwise weight gradient of oneDNN and of supernet/depthwise_conv.h in turn, `rounds` times.
+//   build/bench/hwnas_train_step_bench [configs/nets/fmnist-cnn.yaml] [steps] [rounds]
 // A plain program, not Google Benchmark: a training loop whose output allocator_study.sh reads.
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/sgd.h>
@@ -12,6 +13,7 @@
 #include <string>
 
 #include "core/netspec_yaml.h"
+#include "supernet/depthwise_conv.h"
 #include "supernet/network.h"
 #include "supernet/threads.h"
 
@@ -46,13 +48,25 @@ double ImagesPerSecond(const hwnas::NetSpec& spec, int threads, bool channels_la
 int main(int argc, char** argv) {
   const std::string path = argc > 1 ? argv[1] : "configs/nets/fmnist-cnn.yaml";
   const int steps = argc > 2 ? std::stoi(argv[2]) : 30;
+  const int rounds = argc > 3 ? std::stoi(argv[3]) : 1;
   const hwnas::NetSpec spec = hwnas::LoadNetSpecFile(path);
+  const bool own_available = hwnas::supernet::OwnDepthwiseGradient();
   std::printf("network %s, batch 128, %d steps\n", spec.name.c_str(), steps);
-  std::printf("threads  format         images/s\n");
+  std::printf("threads  format         depthwise dW  images/s\n");
   for (int threads : {1, 2}) {
-    for (bool channels_last : {false, true}) {
-      std::printf("%7d  %-13s  %8.0f\n", threads, channels_last ? "channels-last" : "contiguous",
-                  ImagesPerSecond(spec, threads, channels_last, steps));
+    hwnas::supernet::SetOwnDepthwiseGradient(false);
+    std::printf("%7d  %-13s  %-12s  %8.0f\n", threads, "contiguous", "oneDNN",
+                ImagesPerSecond(spec, threads, false, steps));
+    for (int round = 0; round < rounds; ++round) {
+      double rate[2] = {0, 0};
+      for (bool own : {false, true}) {
+        if (own && !own_available) continue;
+        hwnas::supernet::SetOwnDepthwiseGradient(own);
+        rate[own] = ImagesPerSecond(spec, threads, true, steps);
+        std::printf("%7d  %-13s  %-12s  %8.0f\n", threads, "channels-last", own ? "own" : "oneDNN",
+                    rate[own]);
+      }
+      if (own_available) std::printf("         own / oneDNN: x%.3f\n", rate[1] / rate[0]);
     }
   }
   return 0;

@@ -6,6 +6,7 @@
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 
+#include "supernet/depthwise_conv.h"
 #include "supernet/fake_quant.h"
 #include "supernet/sync_batch_norm.h"
 
@@ -47,6 +48,8 @@ class ConvBnActImpl : public nn::Module {
       x = torch::conv2d(x, FakeQuantWeight(conv_->weight, weight_bits_), {}, stride_, padding_, 1,
                         groups_);
       x = BatchNorm(*bn_, x);
+    } else if (groups_ > 1 && groups_ == conv_->options.out_channels()) {
+      x = BatchNorm(*bn_, DepthwiseConv2d(x, conv_->weight, stride_, padding_));
     } else {
       x = BatchNorm(*bn_, conv_(x));
     }
