@@ -7,18 +7,24 @@
 #include <atomic>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace hwnas::supernet {
 namespace {
 
-// The kernels below are compiled for AVX2 with FMA and run only where the CPU has both.
+// The vector kernel is compiled for AVX2 with FMA and runs only where the CPU has both; elsewhere
+// (and off x86) the one-channel-at-a-time kernel computes the same sums.
+#if defined(__x86_64__) || defined(__i386__)
 #define HWNAS_AVX2 __attribute__((target("avx2,fma")))
-
 bool CpuHasAvx2Fma() {
   static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return has;
 }
+#else
+#define HWNAS_AVX2
+bool CpuHasAvx2Fma() { return false; }
+#endif
 
 std::atomic<bool>& OwnGradientSwitch() {
   static std::atomic<bool> on{CpuHasAvx2Fma()};
@@ -68,6 +74,7 @@ HWNAS_AVX2 void AccumulateVectorBlock(const float* x, const float* grad, const G
         if (ih < 0 || ih >= g.height) continue;
         const float* x_row = x + (n * g.height + ih) * g.width * c + c0;
         for (int64_t kw = 0; kw < k; ++kw) {
+          if (columns[kw].first >= columns[kw].end) continue;  // a tap that misses every column
           float* a = acc + (kh * k + kw) * kWidth;
           Vec8 sum[Vectors];
           for (int v = 0; v < Vectors; ++v) sum[v] = Load8(a + 8 * v);
@@ -153,6 +160,7 @@ class DepthwiseConvFunction : public torch::autograd::Function<DepthwiseConvFunc
     const torch::Tensor& weight = saved[1];
     const int64_t stride = ctx->saved_data["stride"].toInt();
     const int64_t padding = ctx->saved_data["padding"].toInt();
+    // First-order only: a double backward through this function would miss the weight term.
     const torch::Tensor grad = grads[0].contiguous(at::MemoryFormat::ChannelsLast);
     torch::Tensor grad_x, grad_weight;
     if (ctx->needs_input_grad(0))
@@ -166,12 +174,13 @@ class DepthwiseConvFunction : public torch::autograd::Function<DepthwiseConvFunc
 };
 
 bool OwnGradientApplies(const torch::Tensor& x, const torch::Tensor& weight) {
+  if (x.dim() != 4 || weight.dim() != 4) return false;
   const int64_t k = weight.size(2);
   return OwnDepthwiseGradient() && torch::GradMode::is_enabled() && weight.requires_grad() &&
          x.device().is_cpu() && x.scalar_type() == torch::kFloat &&
-         weight.scalar_type() == torch::kFloat && x.dim() == 4 &&
-         x.is_contiguous(at::MemoryFormat::ChannelsLast) && weight.size(1) == 1 &&
-         weight.size(0) == x.size(1) && weight.size(3) == k && (k == 3 || k == 5 || k == 7);
+         weight.scalar_type() == torch::kFloat && x.is_contiguous(at::MemoryFormat::ChannelsLast) &&
+         weight.size(1) == 1 && weight.size(0) == x.size(1) && weight.size(3) == k &&
+         (k == 3 || k == 5 || k == 7);
 }
 
 }  // namespace
@@ -191,6 +200,11 @@ torch::Tensor DepthwiseWeightGradient(const torch::Tensor& x, const torch::Tenso
     throw std::invalid_argument(
         "DepthwiseWeightGradient: x and grad_output must be float32 "
         "[N, C, H, W] tensors of the same N and C");
+  for (int d : {2, 3})
+    if (grad_output.size(d) != (x.size(d) + 2 * padding - kernel) / stride + 1)
+      throw std::invalid_argument(
+          "DepthwiseWeightGradient: grad_output is " + std::to_string(grad_output.size(2)) + "x" +
+          std::to_string(grad_output.size(3)) + ", not the convolution's output size");
   const torch::Tensor xc = x.contiguous(at::MemoryFormat::ChannelsLast);
   const torch::Tensor gc = grad_output.contiguous(at::MemoryFormat::ChannelsLast);
   const Geometry g{x.size(0),           x.size(1), x.size(2), x.size(3), grad_output.size(2),

@@ -1,6 +1,7 @@
 // Delivering a searched network that meets its latency target as measured, not only as
 // estimated. The derived architecture is timed end to end on the device (fastest of interleaved
-// rounds, with the reference probe around every timing); when it measures over the target the
+// rounds, with the reference probe around every timing, timed again while the probe shows the
+// machine in a slow phase); when it measures over the target the
 // search's next most probable cheaper choices are taken one block at a time, and when it measures
 // far under, costlier ones, until a network measures inside [lower x target, target].
 #pragma once
@@ -31,13 +32,22 @@ struct TargetCheckOptions {
   double margin = 0.03;
   int64_t max_measurements = 8;   // end-to-end timings of distinct networks, at most
   latency::BuildOptions measure;  // rounds and seed of each timing
+  // A timing whose probe ran more than slow_phase slower than the quietest probe known (the
+  // table's, re-based at the search's start, or any of this check's) came from one of the VM's
+  // slow phases: the network is timed again after a pause, up to retimes_per_network times and
+  // retimes_per_check in all, and its fastest timing kept.
+  double slow_phase = 0.10;
+  int64_t retimes_per_network = 4;
+  int64_t retimes_per_check = 12;
+  int64_t retime_pause_ms = 2000;
 };
 
 // One network the check timed.
 struct TimedNetwork {
   Arch arch;
   double estimated_ms = 0;  // from the table
-  double measured_ms = 0;   // end to end, now
+  double measured_ms = 0;   // end to end, now: the fastest of its timings
+  int64_t retimes = 0;      // timed again this many times, in a slow phase of the machine
 };
 
 struct DeliveredNetwork {

@@ -50,6 +50,7 @@ struct Fixture {
     TargetCheckOptions options;
     options.target_ms = target_ms;
     options.measure.show_progress = false;
+    options.retime_pause_ms = 0;
     return options;
   }
 };
@@ -66,6 +67,46 @@ TEST(LatencyTargetTest, ANetworkInsideTheBandIsDeliveredAsDerived) {
   EXPECT_TRUE(d.in_band);
   EXPECT_EQ(d.timed.size(), 1u);
   EXPECT_DOUBLE_EQ(d.measured_ms, f.machine.QuietNetworkMs(d.net));
+}
+
+// The machine runs 1.6x slower, its probe with it, for the first two timings of the check (a slow
+// phase of the VM): the derived network, which fits, is timed again until the phase has passed and
+// delivered as derived. Decided on the slow timing, the check would have shrunk it.
+TEST(LatencyTargetTest, ATimingFromASlowPhaseIsTakenAgain) {
+  Fixture f;
+  const Arch derived = UniformArch(f.space, "k5e3");
+  TargetCheckOptions options = f.Options(f.EstimateMs(derived) / 0.95);
+  f.machine.slow_phase = 1.6;
+  f.machine.slow_timings = 2 * static_cast<int>(options.measure.rounds);
+  const DeliveredNetwork d =
+      DeliverWithinTarget(f.space, derived, f.Preferring(derived), f.table, f.machine, options);
+  EXPECT_EQ(d.arch, derived);
+  EXPECT_TRUE(d.in_band);
+  ASSERT_EQ(d.timed.size(), 1u);
+  EXPECT_EQ(d.timed[0].retimes, 2);
+  EXPECT_DOUBLE_EQ(d.measured_ms, f.machine.QuietNetworkMs(d.net));
+
+  f.machine.network_timings = 0;
+  options.retimes_per_network = 0;
+  const DeliveredNetwork shrunk =
+      DeliverWithinTarget(f.space, derived, f.Preferring(derived), f.table, f.machine, options);
+  EXPECT_TRUE(shrunk.adjusted);
+  EXPECT_LT(shrunk.estimated_ms, 0.9 * d.estimated_ms);
+}
+
+// A machine slower than the table's probe all through the check is timed again at most
+// retimes_per_check times in all.
+TEST(LatencyTargetTest, RetimesStopAtTheCheckBudget) {
+  Fixture f;
+  f.machine.slowdown = 10;
+  const Arch derived = UniformArch(f.space, "k3e3");
+  TargetCheckOptions options = f.Options(f.EstimateMs(derived));
+  options.retimes_per_network = 100;
+  const DeliveredNetwork d =
+      DeliverWithinTarget(f.space, derived, f.Preferring(derived), f.table, f.machine, options);
+  ASSERT_GE(d.timed.size(), 2u);
+  EXPECT_EQ(d.timed[0].retimes, options.retimes_per_check);
+  EXPECT_EQ(d.timed[1].retimes, 0);
 }
 
 // The table says the derived network fits, but the machine runs it 20% slower than the sum of

@@ -251,6 +251,20 @@ TEST(ProxylessTest, SandwichWarmupIsItsOwnDeterministicRun) {
   EXPECT_LT(std::abs(losses(first)[0] - losses(uniform)[0]), 0.5);
 }
 
+// The sandwich rule's outer paths and the network the target check times: skip where a block
+// allows it, else its cheapest candidate; the costliest candidate everywhere; ties to the first.
+TEST(ProxylessTest, ExtremeArchPicksEachBlocksCheapestOrCostliestCandidate) {
+  EXPECT_EQ(ExtremeArch(Tiny(), Costs(), false).choices,
+            (std::vector<std::string>{"k3e3", "skip", "skip"}));
+  EXPECT_EQ(ExtremeArch(Tiny(), Costs(), true).choices,
+            (std::vector<std::string>{"k5e3", "k5e3", "k5e3"}));
+  const supernet::CandidateCosts tied{{{2, 2}, {3, 1, 1}, {1, 5, 5}}, 0};
+  EXPECT_EQ(ExtremeArch(Tiny(), tied, false).choices,
+            (std::vector<std::string>{"k3e3", "k5e3", "k3e3"}));
+  EXPECT_EQ(ExtremeArch(Tiny(), tied, true).choices,
+            (std::vector<std::string>{"k3e3", "k3e3", "k5e3"}));
+}
+
 TEST(ProxylessTest, TargetBelowTheCheapestNetworkIsAConfigError) {
   const Config config = TinyConfig({"proxyless.target_ms=1.5"});
   const DataSplits data = LoadDataSplits(config.data, config.seed);

@@ -19,6 +19,10 @@ class FakeMachine : public latency::Device {
   double network_factor = 1.0;  // end to end / sum of the layers
   bool has_probe = true;
   int network_timings = 0;  // MeasureNetwork calls so far
+  // A slow phase: network timings up to the slow_timings-th (counted by network_timings) and
+  // the probes paired with them run slow_phase times slower still.
+  int slow_timings = 0;
+  double slow_phase = 1.0;
 
   static double QuietLayerMs(const LayerSpec& layer) { return 0.01 + LayerFlops(layer) * 1e-7; }
   double QuietNetworkMs(const NetSpec& net) const {
@@ -31,11 +35,13 @@ class FakeMachine : public latency::Device {
   latency::DeviceKind kind() const override { return latency::DeviceKind::kMeasurable; }
   std::string fingerprint() const override { return "fake|threads=1"; }
   latency::LatencyStats Measure(const LayerSpec& layer) override {
+    phase_ = 1.0;
     return Stats(QuietLayerMs(layer) * slowdown);
   }
   latency::LatencyStats MeasureNetwork(const NetSpec& net) override {
     ++network_timings;
-    return Stats(QuietNetworkMs(net) * slowdown);
+    phase_ = network_timings <= slow_timings ? slow_phase : 1.0;
+    return Stats(QuietNetworkMs(net) * slowdown * phase_);
   }
   latency::LatencyStats MeasurePaired(const LayerSpec& layer) override {
     return Paired(Measure(layer));
@@ -51,10 +57,12 @@ class FakeMachine : public latency::Device {
  private:
   latency::LatencyStats Paired(latency::LatencyStats stats) const {
     if (!has_probe) return stats;
-    stats.probe_ms = kProbeMs * slowdown;
+    stats.probe_ms = kProbeMs * slowdown * phase_;
     stats.probe_ratio = stats.median / stats.probe_ms;
     return stats;
   }
+  double phase_ = 1.0;  // of the last timing
+
   static latency::LatencyStats Stats(double ms) {
     latency::LatencyStats s;
     s.mean = s.median = s.p10 = s.p90 = ms;
