@@ -116,14 +116,12 @@ struct ChannelBlock {
   int64_t first, width;
 };
 
-// 16 channels (a cache line) per block where the CPU allows, then 8, then one at a time.
-std::vector<ChannelBlock> ChannelBlocks(int64_t channels, bool vectors) {
+// 16 channels (a cache line) per block, then 8, then the rest: the tasks of the threads.
+std::vector<ChannelBlock> ChannelBlocks(int64_t channels) {
   std::vector<ChannelBlock> blocks;
   int64_t c = 0;
-  for (const int64_t width : {int64_t{16}, int64_t{8}}) {
-    if (!vectors) break;
+  for (const int64_t width : {int64_t{16}, int64_t{8}})
     for (; c + width <= channels; c += width) blocks.push_back({c, width});
-  }
   if (c < channels) blocks.push_back({c, channels - c});
   return blocks;
 }
@@ -211,7 +209,7 @@ torch::Tensor DepthwiseWeightGradient(const torch::Tensor& x, const torch::Tenso
                    grad_output.size(3), kernel,    stride,    padding};
   torch::Tensor weight_grad = torch::empty({g.channels, 1, kernel, kernel}, torch::kFloat);
   const bool vectors = CpuHasAvx2Fma();
-  const std::vector<ChannelBlock> blocks = ChannelBlocks(g.channels, vectors);
+  const std::vector<ChannelBlock> blocks = ChannelBlocks(g.channels);
   const float* xd = xc.data_ptr<float>();
   const float* gd = gc.data_ptr<float>();
   float* wd = weight_grad.data_ptr<float>();

@@ -112,38 +112,39 @@ struct Timing {
   int64_t retimes = 0;
 };
 
-// The quietest probe known: the table's fastest (the search re-based it to its start-up speed)
-// and every probe of this check so far. 0 where there is none.
-double QuietestProbeMs(const latency::LatencyTable& table, const latency::ProbeLog& log) {
-  double quietest = std::numeric_limits<double>::infinity();
-  if (const auto probe = latency::TableProbe(table); probe && probe->min_ms > 0)
-    quietest = probe->min_ms;
-  for (double ms : log.times()) quietest = std::min(quietest, ms);
-  return std::isfinite(quietest) ? quietest : 0;
+// The fastest probe of the table's build (the search re-based it to its start-up speed); 0 where
+// the table has none.
+double TableQuietestProbeMs(const latency::LatencyTable& table) {
+  const auto probe = latency::TableProbe(table);
+  return probe ? probe->min_ms : 0;
 }
 
+// One timing; its probes join `log` and lower `quietest_ms` where they are quieter.
 Timing TimeOnce(latency::Device& device, const NetSpec& net, const TargetCheckOptions& o,
-                latency::ProbeLog& log) {
+                latency::ProbeLog& log, double& quietest_ms) {
   const latency::NetworkTimings t = latency::MeasureNetworks(device, {net}, o.measure, "");
-  for (double ms : t.probe_log.times()) log.Add(ms);
+  for (double ms : t.probe_log.times()) {
+    log.Add(ms);
+    if (ms > 0 && (quietest_ms <= 0 || ms < quietest_ms)) quietest_ms = ms;
+  }
   return {t.ms[0], t.probe_ms.empty() ? 0.0 : t.probe_ms[0], 0};
 }
 
 // The VM has slow phases of seconds to minutes (docs/benchmarks.md, "A slow phase during the
 // latency check"); decided on a timing from one, the check shrinks the network for nothing.
-Timing TimeNetwork(latency::Device& device, const NetSpec& net, const latency::LatencyTable& table,
-                   const TargetCheckOptions& o, latency::ProbeLog& log, int64_t& retimes_left) {
-  Timing best = TimeOnce(device, net, o, log);
+// `quietest_ms`: the quietest probe known, the table's and every probe of this check so far.
+Timing TimeNetwork(latency::Device& device, const NetSpec& net, const TargetCheckOptions& o,
+                   latency::ProbeLog& log, double& quietest_ms, int64_t& retimes_left) {
+  Timing best = TimeOnce(device, net, o, log, quietest_ms);
   Timing last = best;
   int64_t retimes = 0;
   auto slow = [&](const Timing& t) {
-    const double quietest = QuietestProbeMs(table, log);
-    return t.probe_ms > 0 && quietest > 0 && t.probe_ms > quietest * (1 + o.slow_phase);
+    return t.probe_ms > 0 && quietest_ms > 0 && t.probe_ms > quietest_ms * (1 + o.slow_phase);
   };
   while (slow(last) && retimes < o.retimes_per_network && retimes_left > 0) {
     if (o.retime_pause_ms > 0)
       std::this_thread::sleep_for(std::chrono::milliseconds(o.retime_pause_ms));
-    last = TimeOnce(device, net, o, log);
+    last = TimeOnce(device, net, o, log, quietest_ms);
     ++retimes;
     --retimes_left;
     if (last.ms < best.ms) best = last;
@@ -187,9 +188,10 @@ DeliveredNetwork DeliverWithinTarget(const SearchSpace& space, const Arch& deriv
   std::vector<double> probe_around;
   Arch current = derived;
   int64_t retimes_left = options.retimes_per_check;
+  double quietest_ms = TableQuietestProbeMs(table);
   while (static_cast<int64_t>(timed.size()) < options.max_measurements) {
     const Timing t =
-        TimeNetwork(device, ToNetSpec(space, current), table, options, log, retimes_left);
+        TimeNetwork(device, ToNetSpec(space, current), options, log, quietest_ms, retimes_left);
     timed.push_back({current, neighbours.EstimateMs(current), t.ms, t.retimes});
     probe_around.push_back(t.probe_ms);
     const bool over = t.ms > options.target_ms;
@@ -301,13 +303,14 @@ Delivery DeliverSearchedNetwork(const SearchSpace& space, const Config& config,
   d.options.measure.show_progress = false;
   d.network = DeliverWithinTarget(space, found.arch, found.probabilities, table, device, d.options);
   if (verbose) {
-    for (const TimedNetwork& t : d.network.timed)
+    for (const TimedNetwork& t : d.network.timed) {
+      const std::string retimed = t.retimes == 0
+                                      ? ""
+                                      : " (the fastest of " + std::to_string(t.retimes + 1) +
+                                            " timings: the machine was in a slow phase)";
       std::fprintf(stderr, "latency check  %s  %.3f ms measured, %.3f ms estimated%s\n",
-                   FormatArch(t.arch).c_str(), t.measured_ms, t.estimated_ms,
-                   t.retimes > 0 ? (" (the fastest of " + std::to_string(t.retimes + 1) +
-                                    " timings: the machine was in a slow phase)")
-                                       .c_str()
-                                 : "");
+                   FormatArch(t.arch).c_str(), t.measured_ms, t.estimated_ms, retimed.c_str());
+    }
     std::fprintf(stderr, "latency check  %s%s\n", d.Text().c_str(),
                  d.network.adjusted ? "; adjusted from the derived architecture" : "");
     if (d.network.probe && d.network.probe->unstable())
