@@ -22,6 +22,7 @@ PACKAGES=(
   # tests/deploy checks the files from Python (onnx checker, cv2, NumPy, torch.jit.load)
   libonnx-dev libprotobuf-dev libopencv-dnn-dev
   python3-onnx python3-opencv python3-numpy
+  python3-sklearn  # bench/accuracy_models.py: accuracy predictors beyond hwnas's own
 )
 
 missing=()
