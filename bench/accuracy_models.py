@@ -12,8 +12,8 @@ more flexible model, or features the supernet's search left behind, would do bet
   - kernel ridge (RBF), support vector regression, random forest, gradient-boosted trees.
 
   bench/accuracy_models.py DB EVOLUTION_RUN SUPERNET_RUN [--splits 20]
-Needs python3-sklearn (scripts/setup.sh installs it); about 5 minutes for 250 samples on one
-core, most of it the lasso over all pairs.
+Needs python3-sklearn (scripts/setup.sh installs it); 10-15 minutes for 250 samples at nice 19
+beside a training run.
 """
 import argparse
 import sqlite3
@@ -27,17 +27,14 @@ from sklearn.linear_model import LassoCV, RidgeCV
 from sklearn.preprocessing import PolynomialFeatures
 from sklearn.svm import SVR
 
+from accuracy_refit import load_samples  # bench/ is the script's own directory
+
 
 def load(db, evolution_run, supernet_run):
-    con = sqlite3.connect(db)
-    rows = con.execute("SELECT arch, accuracy FROM architectures WHERE run_id = ? AND "
-                       "role = 'sample' ORDER BY step", (evolution_run,)).fetchall()
-    if len(rows) < 100:
-        raise SystemExit(f"run {evolution_run} of {db} has {len(rows)} accuracy samples; "
-                         "at least 100 needed")
+    archs, accuracies = load_samples(db, evolution_run)
     # The search's last architecture distribution: metrics BLOCK.p.OP at their largest step.
     probs = {}
-    for name, value in con.execute(
+    for name, value in sqlite3.connect(db).execute(
             "SELECT name, value FROM metrics m WHERE run_id = ? AND name LIKE '%.p.%' AND "
             "step = (SELECT MAX(step) FROM metrics WHERE run_id = m.run_id AND name = m.name)",
             (supernet_run,)):
@@ -46,8 +43,7 @@ def load(db, evolution_run, supernet_run):
     if not probs:
         raise SystemExit(f"run {supernet_run} of {db} stored no architecture probabilities "
                          "(is it a proxyless run?)")
-    return [a.split() for a, _ in rows], np.array([100 * y for _, y in rows]), \
-        [probs[b] for b in sorted(probs)]
+    return archs, np.array(accuracies), [probs[b] for b in sorted(probs)]
 
 
 def features(archs, probs):
