@@ -171,6 +171,9 @@ Schema<ProxylessOptions> ProxylessSchema() {
             "training epochs of the derived network; 0 = train.epochs");
   s.Bool("fine_tune", &O::fine_tune,
          "start the derived network from the supernet's weights instead of from scratch");
+  s.Bool("retrain_on_holdout", &O::retrain_on_holdout,
+         "retrain the derived network on the held-out images too, which the search no longer "
+         "needs (the retraining then reports no held-out accuracy)");
   return s;
 }
 

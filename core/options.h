@@ -89,9 +89,10 @@ struct ProxylessOptions {
   double lambda = 0.1;  // add_linear: CE + lambda * (E[cost] - T) / T; add_absolute: |E - T| / T
   double alpha = 0.2;   // mul_log: alpha * CE * (log E[cost] / log T)^beta
   double beta = 0.6;
-  int64_t search_images = 0;   // train images of the warm-up and search epochs; 0 = all
-  int64_t retrain_epochs = 0;  // training epochs of the derived network; 0 = train.epochs
-  bool fine_tune = false;      // start from the supernet's weights instead of from scratch
+  int64_t search_images = 0;        // train images of the warm-up and search epochs; 0 = all
+  int64_t retrain_epochs = 0;       // training epochs of the derived network; 0 = train.epochs
+  bool fine_tune = false;           // start from the supernet's weights instead of from scratch
+  bool retrain_on_holdout = false;  // the retraining trains on the held-out images too
 };
 
 // The DDPG agent AMC and HAQ share (search/rl). Defaults are AMC's (amc_search.py); HAQ's

@@ -15,6 +15,7 @@
 #include "core/dataset.h"
 #include "core/errors.h"
 #include "core/progress.h"
+#include "core/text.h"
 #include "core/timing.h"
 #include "latency/estimator.h"
 #include "measure/torch_device.h"
@@ -140,16 +141,16 @@ std::string Trainer::SaveWeights() {
   return path;
 }
 
-std::string EpochSummary(int64_t epoch, int64_t epochs, const EpochStats& s, double holdout) {
-  char line[256];
-  std::snprintf(line, sizeof line,
-                "epoch %lld/%lld  loss %.4f  train acc %.2f%%  holdout acc %.2f%%  %.0f img/s  "
-                "data wait %.1f%%  %s",
-                static_cast<long long>(epoch + 1), static_cast<long long>(epochs), s.loss,
-                100.0 * s.accuracy, 100.0 * holdout, s.images / std::max(s.seconds, 1e-9),
-                100.0 * s.data_wait_seconds / std::max(s.seconds, 1e-9),
-                FormatDuration(s.seconds).c_str());
-  return line;
+std::string EpochSummary(int64_t epoch, int64_t epochs, const EpochStats& s,
+                         std::optional<double> holdout) {
+  const std::string held_out =
+      holdout ? StringPrintf("  holdout acc %.2f%%", 100.0 * *holdout) : std::string();
+  return StringPrintf(
+      "epoch %lld/%lld  loss %.4f  train acc %.2f%%%s  %.0f img/s  "
+      "data wait %.1f%%  %s",
+      static_cast<long long>(epoch + 1), static_cast<long long>(epochs), s.loss, 100.0 * s.accuracy,
+      held_out.c_str(), s.images / std::max(s.seconds, 1e-9),
+      100.0 * s.data_wait_seconds / std::max(s.seconds, 1e-9), FormatDuration(s.seconds).c_str());
 }
 
 TrainResult Trainer::Run() {
@@ -158,7 +159,8 @@ TrainResult Trainer::Run() {
   int64_t images = 0;
   for (int64_t epoch = 0; epoch < config_.train.epochs; ++epoch) {
     const EpochStats stats = TrainEpoch(epoch);
-    result.holdout_accuracy = Accuracy(model_, data_.holdout, config_);
+    if (data_.holdout.size() > 0)
+      result.holdout_accuracy = Accuracy(model_, data_.holdout, config_);
     result.train_loss = stats.loss;
     result.train_seconds += stats.seconds;
     wait_seconds += stats.data_wait_seconds;
@@ -166,10 +168,11 @@ TrainResult Trainer::Run() {
     MetricValues values = {
         {"train_loss", stats.loss},
         {"train_accuracy", stats.accuracy},
-        {"holdout_accuracy", result.holdout_accuracy},
         {"epoch_seconds", stats.seconds},
         {"images_per_second", stats.images / std::max(stats.seconds, 1e-9)},
         {"data_wait_fraction", stats.data_wait_seconds / std::max(stats.seconds, 1e-9)}};
+    if (result.holdout_accuracy)
+      values.insert(values.begin() + 2, {"holdout_accuracy", *result.holdout_accuracy});
     values.insert(values.end(), stats.communication.begin(), stats.communication.end());
     context_.reporter->OnMetrics(epoch, values);
     if (context_.show_progress)

@@ -40,7 +40,7 @@ struct TrainContext {
 
 struct TrainResult {
   double test_accuracy = 0;
-  double holdout_accuracy = 0;
+  std::optional<double> holdout_accuracy;  // none when the run trains on its held-out images
   double train_loss = 0;
   double train_seconds = 0;
   double images_per_second = 0;   // training throughput, data pipeline included

@@ -24,8 +24,9 @@ std::string Summary(const Config& config, const NetSpec& net, const Arch& arch,
                     const TrainResult& r, double estimated_ms,
                     const std::optional<Delivery>& delivery) {
   std::string text = StringPrintf("  architecture   %s\n", FormatArch(arch).c_str());
-  text += StringPrintf("  test accuracy  %.2f%%  (holdout %.2f%%)\n", 100.0 * r.test_accuracy,
-                       100.0 * r.holdout_accuracy);
+  text += StringPrintf("  test accuracy  %.2f%%", 100.0 * r.test_accuracy);
+  if (r.holdout_accuracy) text += StringPrintf("  (holdout %.2f%%)", 100.0 * *r.holdout_accuracy);
+  text += "\n";
   if (delivery) {
     text += StringPrintf("  latency        %s on %s\n", delivery->Text().c_str(),
                          config.device.name.c_str());
@@ -175,7 +176,18 @@ TrainResult ProxylessStrategy::Retrain(const NetSpec& net, RunContext& context, 
   if (config_.proxyless.fine_tune) train.initial_weights = context.artifact_dir + "/inherited.pt";
   // The delivery check has timed the network end to end already, under the table's conditions.
   if (delivery) train.measure_latency = false;
-  const TrainResult result = TrainNetwork(net, retrain, data_, train);
+  // The held-out images decided the architecture; the delivered network may learn from them.
+  // Splitting with no held-out part keeps the seed's shuffle and the train set's normalisation,
+  // and the other ranks of a job load the same splits from the retraining's config.
+  std::optional<DataSplits> all_images;
+  if (config_.proxyless.retrain_on_holdout) {
+    retrain.data.holdout_fraction = 0;
+    all_images = LoadDataSplits(retrain.data, config_.seed);
+    if (context.show_progress)
+      std::fprintf(stderr, "retraining on all %lld training images (the held-out ones too)\n",
+                   static_cast<long long>(all_images->train.size()));
+  }
+  const TrainResult result = TrainNetwork(net, retrain, all_images ? *all_images : data_, train);
   ArchitectureRecord final_arch = offset.held.back();
   final_arch.step = search_epochs + retrain.train.epochs - 1;
   if (estimated_ms > 0) final_arch.estimated_latency_ms = estimated_ms;

@@ -6,9 +6,11 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <optional>
 #include <regex>
+#include <set>
 
 #include "core/netspec.h"
 #include "results/store.h"
@@ -146,6 +148,26 @@ TEST(SearchCliTest, FineTuneStartsFromTheInheritedWeights) {
   std::vector<std::string> kinds;
   for (const auto& a : store->Artifacts(1)) kinds.push_back(a.kind);
   EXPECT_THAT(kinds, ::testing::ElementsAre("checkpoint", "inherited_weights", "weights"));
+}
+
+// The search decides on the held-out images; the retraining may then learn from all 256.
+TEST(SearchCliTest, RetrainOnHoldoutTrainsTheDeliveredNetworkOnEveryTrainingImage) {
+  const std::string db = MakeTempDir("search-all-images") + "/h.db";
+  std::vector<std::string> args = SearchArgs(db, {"proxyless.retrain_on_holdout=true"});
+  args.erase(std::find(args.begin(), args.end(), "-q"));
+  CommandResult r = RunHwnas(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("retraining on all 256 training images (the held-out ones too)"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("test accuracy  [0-9.]+%\n"));  // no held-out one
+
+  auto store = results::Store::Open(db, results::Store::OpenMode::kExisting);
+  std::set<int64_t> holdout_steps, retrain_steps;
+  for (const auto& m : store->Metrics(1)) {
+    if (m.name == "holdout_accuracy") holdout_steps.insert(m.step);
+    if (m.name == "images_per_second") retrain_steps.insert(m.step);
+  }
+  EXPECT_EQ(holdout_steps, (std::set<int64_t>{1, 2}));           // the two search epochs only
+  EXPECT_EQ(retrain_steps, (std::set<int64_t>{3, 4, 5, 6, 7}));  // proxyless.retrain_epochs
 }
 
 TEST(SearchCliTest, MissingDatasetExits65BeforeAnythingIsWritten) {

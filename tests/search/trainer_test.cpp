@@ -79,6 +79,19 @@ TEST(TrainerTest, ReportsEveryEpochAndTheFinalNetwork) {
   EXPECT_TRUE(final_net.measured_latency_ms.has_value());
 }
 
+TEST(TrainerTest, WithoutHeldOutImagesReportsNoHeldOutAccuracy) {
+  Config config = SyntheticConfig();
+  config.train.epochs = 1;
+  config.data.holdout_fraction = 0;
+  const DataSplits data = LoadDataSplits(config.data, config.seed);
+  ASSERT_EQ(data.holdout.size(), 0);
+  RecordingReporter reporter;
+  const TrainResult result = TrainNetwork(SyntheticNet(), config, data, QuietContext(&reporter));
+  EXPECT_FALSE(result.holdout_accuracy.has_value());
+  for (const auto& m : reporter.metrics) EXPECT_NE(m.name, "holdout_accuracy");
+  EXPECT_GT(result.test_accuracy, 0.25);  // it still learned: chance is 0.25
+}
+
 TEST(TrainerTest, SameSeedAndThreadsGiveTheSameRun) {
   Config config = SyntheticConfig();
   config.train.epochs = 1;
