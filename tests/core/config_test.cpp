@@ -560,6 +560,7 @@ TEST(ConfigToYamlTest, PrintsEveryDefaultInSchemaOrder) {
             "  search_images: 0\n"
             "  retrain_epochs: 0\n"
             "  fine_tune: false\n"
+            "  retrain_on_holdout: false\n"
             "amc:\n"
             "  source_run: \"\"\n"
             "  weights: \"\"\n"
@@ -747,7 +748,7 @@ TEST(ConfigNamesTest, StrategiesAndDatasets) {
 TEST(DescribeConfigKeysTest, ListsEveryKeyWithTypeAndDefault) {
   std::vector<ConfigKeyDoc> keys = DescribeConfigKeys();
   // 60 + amc (17 + agent 11) + haq (19 + agent 11) + evolution 15 + pipeline 4
-  ASSERT_EQ(keys.size(), 137u);
+  ASSERT_EQ(keys.size(), 138u);
   auto find = [&](const std::string& key) {
     for (const auto& row : keys) {
       if (row.key == key) return row;
