@@ -214,6 +214,13 @@ const bool registered = RegisterWorkOrder("train", FollowTraining);
 
 }  // namespace
 
+std::string AccuracyText(const TrainResult& result) {
+  std::string text = StringPrintf("%.2f%%", 100.0 * result.test_accuracy);
+  if (result.holdout_accuracy)
+    text += StringPrintf("  (holdout %.2f%%)", 100.0 * *result.holdout_accuracy);
+  return text;
+}
+
 TrainResult TrainNetwork(const NetSpec& net, const Config& config, const DataSplits& data,
                          const TrainContext& context) {
   PostWorkOrder({"train",

@@ -40,7 +40,7 @@ struct TrainContext {
 
 struct TrainResult {
   double test_accuracy = 0;
-  std::optional<double> holdout_accuracy;  // none when the run trains on its held-out images
+  std::optional<double> holdout_accuracy;  // none when no images were held out
   double train_loss = 0;
   double train_seconds = 0;
   double images_per_second = 0;   // training throughput, data pipeline included
@@ -48,6 +48,9 @@ struct TrainResult {
   double latency_ms = 0;          // measured end to end on the CPU at batch 1
   std::string weights_path;
 };
+
+// "93.12%  (holdout 93.40%)", without the held-out part when there is none: summaries print it.
+std::string AccuracyText(const TrainResult& result);
 
 TrainResult TrainNetwork(const NetSpec& net, const Config& config, const DataSplits& data,
                          const TrainContext& context);

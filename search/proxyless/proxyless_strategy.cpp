@@ -24,9 +24,7 @@ std::string Summary(const Config& config, const NetSpec& net, const Arch& arch,
                     const TrainResult& r, double estimated_ms,
                     const std::optional<Delivery>& delivery) {
   std::string text = StringPrintf("  architecture   %s\n", FormatArch(arch).c_str());
-  text += StringPrintf("  test accuracy  %.2f%%", 100.0 * r.test_accuracy);
-  if (r.holdout_accuracy) text += StringPrintf("  (holdout %.2f%%)", 100.0 * *r.holdout_accuracy);
-  text += "\n";
+  text += "  test accuracy  " + AccuracyText(r) + "\n";
   if (delivery) {
     text += StringPrintf("  latency        %s on %s\n", delivery->Text().c_str(),
                          config.device.name.c_str());

@@ -12,9 +12,7 @@ namespace {
 
 std::string Summary(const Config& config, const NetSpec& net, const TrainResult& r) {
   std::string text = StringPrintf("  architecture   %s\n", ArchString(net).c_str());
-  text += StringPrintf("  test accuracy  %.2f%%", 100.0 * r.test_accuracy);
-  if (r.holdout_accuracy) text += StringPrintf("  (holdout %.2f%%)", 100.0 * *r.holdout_accuracy);
-  text += "\n";
+  text += "  test accuracy  " + AccuracyText(r) + "\n";
   text += StringPrintf("  latency        %.3f ms measured on %s, batch %lld, %lld thread(s)\n",
                        r.latency_ms, config.device.name.c_str(),
                        static_cast<long long>(config.device.batch),
