@@ -747,7 +747,7 @@ TEST(ConfigNamesTest, StrategiesAndDatasets) {
 
 TEST(DescribeConfigKeysTest, ListsEveryKeyWithTypeAndDefault) {
   std::vector<ConfigKeyDoc> keys = DescribeConfigKeys();
-  // 60 + amc (17 + agent 11) + haq (19 + agent 11) + evolution 15 + pipeline 4
+  // 61 + amc (17 + agent 11) + haq (19 + agent 11) + evolution 15 + pipeline 4
   ASSERT_EQ(keys.size(), 138u);
   auto find = [&](const std::string& key) {
     for (const auto& row : keys) {
