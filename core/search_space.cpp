@@ -17,7 +17,8 @@ namespace {
 using yaml::IntRange;
 
 constexpr char kOpSyntax[] =
-    "k<kernel>e<expansion ratio> with an odd kernel in [1, 15] and a ratio in [1, 16], e.g. k3e6";
+    "k<kernel>e<expansion ratio> with an odd kernel in [1, 15] and a ratio in [1, 16], e.g. k3e6, "
+    "or conv<kernel> for a dense convolution, e.g. conv3";
 
 // ---- Op names ---------------------------------------------------------------------------------
 
@@ -28,12 +29,23 @@ int64_t ReadNumber(const std::string& text, size_t& pos) {
   return pos == start ? -1 : std::stoll(text.substr(start, pos - start));
 }
 
+bool IsOddKernel(int64_t kernel) { return kernel >= 1 && kernel <= 15 && kernel % 2 == 1; }
+
+// "conv5" -> {conv5, 5, 0}; nullopt unless the name is exactly in canonical form.
+std::optional<CandidateOp> ParseDenseOpName(const std::string& name) {
+  size_t pos = 4;
+  const int64_t kernel = ReadNumber(name, pos);
+  if (!IsOddKernel(kernel) || name != "conv" + std::to_string(kernel)) return std::nullopt;
+  return CandidateOp{name, kernel, 0};
+}
+
 // "k5e6" -> {k5e6, 5, 6}; nullopt unless the name is exactly in canonical form.
 std::optional<CandidateOp> ParseOpName(const std::string& name) {
+  if (name.rfind("conv", 0) == 0) return ParseDenseOpName(name);
   if (name.size() < 4 || name[0] != 'k') return std::nullopt;
   size_t pos = 1;
   const int64_t kernel = ReadNumber(name, pos);
-  if (kernel < 1 || kernel > 15 || kernel % 2 == 0) return std::nullopt;
+  if (!IsOddKernel(kernel)) return std::nullopt;
   if (pos >= name.size() || name[pos] != 'e') return std::nullopt;
   ++pos;
   const int64_t expand = ReadNumber(name, pos);
@@ -182,11 +194,11 @@ LayerSpec FirstLayer(const SearchSpace& space) {
 
 LayerSpec BlockLayer(const BlockPosition& block, const CandidateOp& op) {
   LayerSpec l;
-  l.kind = LayerKind::kMBConv;
+  l.kind = op.dense() ? LayerKind::kConv : LayerKind::kMBConv;
   l.name = block.name;
   l.in_channels = block.in_channels;
   l.out_channels = block.out_channels;
-  l.mid_channels = block.in_channels * op.expand;
+  if (!op.dense()) l.mid_channels = block.in_channels * op.expand;
   l.kernel = op.kernel;
   l.stride = block.stride;
   l.input_size = block.input_size;

@@ -14,10 +14,13 @@ namespace hwnas {
 
 inline constexpr const char* kSkipOp = "skip";  // the block is removed (zero op + shortcut)
 
-struct CandidateOp {  // an MBConv choice, named "k<kernel>e<expand>", e.g. "k5e6"
+// A block's choice: an MBConv named "k<kernel>e<expand>" (e.g. "k5e6"), or a dense k x k
+// convolution named "conv<kernel>" (e.g. "conv3", expand 0), which CPUs run faster per MAC.
+struct CandidateOp {
   std::string name;
   int64_t kernel = 3;
-  int64_t expand = 6;
+  int64_t expand = 6;  // 0: a dense convolution
+  bool dense() const { return expand == 0; }
 };
 
 struct StemSpec {  // k x k convolution

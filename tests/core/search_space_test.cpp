@@ -253,6 +253,28 @@ TEST(SearchSpaceTest, FmnistUniformNet) {
   EXPECT_EQ(NetFlops(net), 13097536);
 }
 
+// A dense candidate is a plain k x k convolution (conv, batch norm, ReLU6) that keeps the block's
+// identity shortcut: the layer kind of the ResNet-style baseline.
+TEST(SearchSpaceTest, DenseConvCandidates) {
+  std::string text(kTinySpace);
+  text.replace(text.find("[k3e3, k5e6]"), 12, "[k3e3, conv3, conv5]");
+  const SearchSpace space = SearchSpaceFromYamlString(text, "tiny.yaml");
+  EXPECT_EQ(CandidateNames(space, Blocks(space)[1]),
+            (std::vector<std::string>{"k3e3", "conv3", "conv5", "skip"}));
+  const NetSpec net = ToNetSpec(space, ParseArch(space, "conv3 conv5"));
+  EXPECT_EQ(ArchString(net), "conv3x4 k3e1x4 conv3s2x8 conv5x8 logits2");
+  EXPECT_EQ(net.layers[2].kind, LayerKind::kConv);
+  EXPECT_FALSE(net.layers[2].skip);  // 4 -> 8, stride 2
+  EXPECT_TRUE(net.layers[3].skip);   // stride 1, 8 -> 8
+  EXPECT_EQ(net.layers[3].mid_channels, 0);
+  // stem 2304 + first 3328 + classifier 16; conv3 16*9*4*8 = 4608; conv5 16*25*8*8 = 25600.
+  EXPECT_EQ(NetFlops(net), 2304 + 3328 + 16 + 4608 + 25600);
+  ValidateNetSpec(net, "tiny");
+  EXPECT_EQ(AllCandidateLayers(space).size(), 2u + 2 * 3 + 1);  // stem, first, 2 x 3 ops, logits
+  const SearchSpace wide = Shipped("fmnist-wide-conv");
+  EXPECT_EQ(NetFlops(ToNetSpec(wide, UniformArch(wide, "conv3"))), 17965568);
+}
+
 TEST(SearchSpaceTest, NetWithSkips) {
   const SearchSpace space = Shipped("fmnist-mbconv");
   const NetSpec net = ToNetSpec(space, ParseArch(space, "k3e3 skip k3e3 skip skip k3e3 skip"));
@@ -361,7 +383,7 @@ TEST(SearchSpaceTest, BadCandidateNames) {
   EXPECT_EQ(LoadError(base + "candidates: [k3e3, k4e3]\n"),
             "space.yaml:8:13: error: candidates: bad op name (got \"k4e3\"; expected "
             "k<kernel>e<expansion ratio> with an odd kernel in [1, 15] and a ratio in [1, 16], "
-            "e.g. k3e6)");
+            "e.g. k3e6, or conv<kernel> for a dense convolution, e.g. conv3)");
   EXPECT_EQ(LoadError(base + "candidates: [k3e3, k3e3, skip]\n"),
             "space.yaml:8:13: error: candidates: duplicate op name (got \"k3e3\" twice)\n"
             "space.yaml:8:13: error: candidates: 'skip' is not an op name here (set skip: true "
@@ -369,7 +391,8 @@ TEST(SearchSpaceTest, BadCandidateNames) {
   EXPECT_EQ(LoadError(base + "candidates: []\n"),
             "space.yaml:8:13: error: candidates: no candidate ops (expected at least one, e.g. "
             "[k3e3, k3e6])");
-  for (const char* bad : {"k3", "k3e0", "k03e3", "K3e3", "k3e6x", "k17e3", "k3e17", "e3k3"}) {
+  for (const char* bad : {"k3", "k3e0", "k03e3", "K3e3", "k3e6x", "k17e3", "k3e17", "e3k3", "conv",
+                          "conv4", "conv03", "conv17", "conv3x", "Conv3", "c3"}) {
     EXPECT_NE(LoadError(base + "candidates: [" + bad + "]\n").find("bad op name"),
               std::string::npos)
         << bad;

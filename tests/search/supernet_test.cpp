@@ -337,6 +337,28 @@ TEST(SuperNetTest, InheritedNetworkGivesTheSupernetsOutput) {
                std::invalid_argument);
 }
 
+// Dense candidates (conv3) sit in the same mixed ops and pass their weights on the same way.
+TEST(SuperNetTest, DenseCandidatesAreInheritedLikeMBConvs) {
+  std::string text(kTinySpace);
+  text.replace(text.find("[k3e3, k5e3]"), 12, "[k3e3, conv3]");
+  torch::manual_seed(7);
+  SuperNet net(SearchSpaceFromYamlString(text, "tiny.yaml"));
+  Rng rng(12);
+  for (int step = 0; step < 4; ++step) {
+    net->SampleUniform(rng);
+    net->forward(Input() * 2.0 + 1.0);
+  }
+  net->eval();
+  const torch::Tensor x = Input();
+  for (const char* arch_text : {"conv3 skip conv3", "k3e3 conv3 k3e3"}) {
+    const Arch arch = ParseArch(net->space(), arch_text);
+    net->SetActive(arch);
+    Network standalone = Inherit(net, arch);
+    standalone->eval();
+    EXPECT_TRUE(torch::allclose(net->forward(x), standalone->forward(x), 1e-5, 1e-6)) << arch_text;
+  }
+}
+
 TEST(SuperNetTest, SamplingIsDeterministicForASeed) {
   SuperNet net(Tiny());
   SetAlpha(net, 1, {0.2, 0.1, -0.3});
