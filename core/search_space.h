@@ -1,6 +1,7 @@
-// SearchSpace: a ProxylessNAS-style MBConv space (stem, fixed first block, stages of searchable
-// blocks, head) loaded from configs/spaces/*.yaml; Arch: one op choice per searchable block.
-// SearchSpace + Arch -> NetSpec, and every layer any Arch can contain (for latency tables).
+// SearchSpace: a ProxylessNAS-style space (stem, fixed first block, stages of searchable blocks,
+// head; each block an MBConv, a dense conv or skip) loaded from configs/spaces/*.yaml; Arch: one
+// op choice per searchable block. SearchSpace + Arch -> NetSpec, and every layer any Arch can
+// contain (for latency tables).
 #pragma once
 
 #include <cstdint>
