@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/errors.h"
+#include "core/netspec_yaml.h"
 #include "tests/support/run_command.h"
 
 namespace hwnas {
@@ -273,6 +274,31 @@ TEST(SearchSpaceTest, DenseConvCandidates) {
   EXPECT_EQ(AllCandidateLayers(space).size(), 2u + 2 * 3 + 1);  // stem, first, 2 x 3 ops, logits
   const SearchSpace wide = Shipped("fmnist-wide-conv");
   EXPECT_EQ(NetFlops(ToNetSpec(wide, UniformArch(wide, "conv3"))), 17965568);
+}
+
+// fmnist-dense is built around the fmnist-resnet baseline: one of its networks is that ResNet with
+// the space's fixed depthwise first block (32 -> 32 at 28x28: 32*9*784 + 32*32*784 = 1,028,608).
+TEST(SearchSpaceTest, DenseSpaceHoldsTheResNetBaseline) {
+  const SearchSpace space = Shipped("fmnist-dense");
+  EXPECT_EQ(space.candidates.size(), 2u);
+  const NetSpec net =
+      ToNetSpec(space, ParseArch(space, "conv3 conv3 conv3 skip conv3 conv3 conv3 skip"));
+  const NetSpec resnet = LoadNetSpecFile(kConfigs + "/nets/fmnist-resnet.yaml");
+  EXPECT_EQ(ArchString(resnet),
+            "conv3x32 conv3x32 conv3s2x64 conv3x64 conv3s2x128 conv3x128 conv3x128 conv1x256 "
+            "logits10");
+  EXPECT_EQ(ArchString(net),
+            "conv3x32 k3e1x32 conv3x32 conv3s2x64 conv3x64 conv3s2x128 conv3x128 conv3x128 "
+            "conv1x256 logits10");
+  EXPECT_EQ(NetFlops(resnet), 37960704);
+  EXPECT_EQ(NetFlops(net), 37960704 + 1028608);
+  for (size_t i = 2; i < net.layers.size() - 2; ++i)
+    EXPECT_EQ(net.layers[i].skip, resnet.layers[i - 1].skip) << net.layers[i].name;
+  // Networks: 3 choices in the one 28-pixel block, 2 x 3 x 3 at 14 pixels, 2 x 3^3 at 7.
+  int64_t networks = 1;
+  for (const BlockPosition& block : Blocks(space))
+    networks *= static_cast<int64_t>(CandidateNames(space, block).size());
+  EXPECT_EQ(networks, 2916);
 }
 
 TEST(SearchSpaceTest, NetWithSkips) {
