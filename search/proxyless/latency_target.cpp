@@ -133,14 +133,16 @@ Timing TimeOnce(latency::Device& device, const NetSpec& net, const TargetCheckOp
 // The VM has slow phases of seconds to minutes (docs/benchmarks.md, "A slow phase during the
 // latency check"); decided on a timing from one, the check shrinks the network for nothing.
 // `quietest_ms`: the quietest probe known, the table's and every probe of this check so far.
+bool InSlowPhase(const Timing& t, double quietest_ms, const TargetCheckOptions& o) {
+  return t.probe_ms > 0 && quietest_ms > 0 && t.probe_ms > quietest_ms * (1 + o.slow_phase);
+}
+
 Timing TimeNetwork(latency::Device& device, const NetSpec& net, const TargetCheckOptions& o,
                    latency::ProbeLog& log, double& quietest_ms, int64_t& retimes_left) {
   Timing best = TimeOnce(device, net, o, log, quietest_ms);
   Timing last = best;
   int64_t retimes = 0;
-  auto slow = [&](const Timing& t) {
-    return t.probe_ms > 0 && quietest_ms > 0 && t.probe_ms > quietest_ms * (1 + o.slow_phase);
-  };
+  auto slow = [&](const Timing& t) { return InSlowPhase(t, quietest_ms, o); };
   while (slow(last) && retimes < o.retimes_per_network && retimes_left > 0) {
     if (o.retime_pause_ms > 0)
       std::this_thread::sleep_for(std::chrono::milliseconds(o.retime_pause_ms));
@@ -151,6 +153,26 @@ Timing TimeNetwork(latency::Device& device, const NetSpec& net, const TargetChec
   }
   best.retimes = retimes;
   return best;
+}
+
+// A slow phase can outlast a network's retimes (the quickstart of 2026-12-07 delivered 0.37 ms
+// for a 0.6 ms target so): a network rejected as over the target on a timing from a slow phase
+// is timed once more at the end, when the phase may have passed, while the check has retimes left.
+void RetimeSlowRejects(const SearchSpace& space, latency::Device& device,
+                       const TargetCheckOptions& o, std::vector<TimedNetwork>& timed,
+                       std::vector<Timing>& kept, latency::ProbeLog& log, double& quietest_ms,
+                       int64_t& retimes_left) {
+  for (size_t i = 0; i < timed.size() && retimes_left > 0; ++i) {
+    if (timed[i].measured_ms <= o.target_ms || !InSlowPhase(kept[i], quietest_ms, o)) continue;
+    --retimes_left;
+    const Timing again =
+        TimeNetwork(device, ToNetSpec(space, timed[i].arch), o, log, quietest_ms, retimes_left);
+    timed[i].retimes += 1 + again.retimes;
+    if (again.ms < timed[i].measured_ms) {
+      timed[i].measured_ms = again.ms;
+      kept[i] = again;
+    }
+  }
 }
 
 // Among the timed networks: the most probable one inside the band; else the slowest that meets
@@ -185,7 +207,7 @@ DeliveredNetwork DeliverWithinTarget(const SearchSpace& space, const Arch& deriv
   Neighbours neighbours(space, probabilities, table);
   latency::ProbeLog log;
   std::vector<TimedNetwork> timed;
-  std::vector<double> probe_around;
+  std::vector<Timing> kept;  // the timing each network's measured_ms comes from
   Arch current = derived;
   int64_t retimes_left = options.retimes_per_check;
   double quietest_ms = TableQuietestProbeMs(table);
@@ -193,7 +215,7 @@ DeliveredNetwork DeliverWithinTarget(const SearchSpace& space, const Arch& deriv
     const Timing t =
         TimeNetwork(device, ToNetSpec(space, current), options, log, quietest_ms, retimes_left);
     timed.push_back({current, neighbours.EstimateMs(current), t.ms, t.retimes});
-    probe_around.push_back(t.probe_ms);
+    kept.push_back(t);
     const bool over = t.ms > options.target_ms;
     if (!over && t.ms >= options.lower_fraction * options.target_ms) break;
     // How this machine, now, relates to the table for networks like this one.
@@ -204,6 +226,7 @@ DeliveredNetwork DeliverWithinTarget(const SearchSpace& space, const Arch& deriv
     if (seen) break;
     current = next;
   }
+  RetimeSlowRejects(space, device, options, timed, kept, log, quietest_ms, retimes_left);
   const size_t chosen = Choose(timed, neighbours, options);
   DeliveredNetwork d;
   d.arch = timed[chosen].arch;
@@ -218,8 +241,8 @@ DeliveredNetwork DeliverWithinTarget(const SearchSpace& space, const Arch& deriv
   if (const auto table_probe = latency::TableProbe(table))
     d.table_probe_ms = table_probe->median_ms;
   d.rebased_ms = d.estimated_ms;
-  if (d.table_probe_ms && probe_around[chosen] > 0)
-    d.rebased_ms = d.estimated_ms * probe_around[chosen] / *d.table_probe_ms;
+  if (d.table_probe_ms && kept[chosen].probe_ms > 0)
+    d.rebased_ms = d.estimated_ms * kept[chosen].probe_ms / *d.table_probe_ms;
   return d;
 }
 

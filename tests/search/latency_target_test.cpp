@@ -88,10 +88,39 @@ TEST(LatencyTargetTest, ATimingFromASlowPhaseIsTakenAgain) {
 
   f.machine.network_timings = 0;
   options.retimes_per_network = 0;
+  options.retimes_per_check = 0;
   const DeliveredNetwork shrunk =
       DeliverWithinTarget(f.space, derived, f.Preferring(derived), f.table, f.machine, options);
   EXPECT_TRUE(shrunk.adjusted);
   EXPECT_LT(shrunk.estimated_ms, 0.9 * d.estimated_ms);
+}
+
+// A slow phase longer than a network's retimes: all five timings of the derived network, which
+// fits, run 1.6x slow, so the check moves on to cheaper networks, timed after the phase. The
+// derived network is timed once more at the end and delivered; without that the check delivers a
+// cheaper one.
+TEST(LatencyTargetTest, ANetworkRejectedInALongSlowPhaseIsTimedAgainAtTheEnd) {
+  Fixture f;
+  const Arch derived = UniformArch(f.space, "k5e3");
+  TargetCheckOptions options = f.Options(f.EstimateMs(derived) / 0.95);
+  f.machine.slow_phase = 1.6;
+  f.machine.slow_timings =
+      static_cast<int>((options.retimes_per_network + 1) * options.measure.rounds);
+  const DeliveredNetwork d =
+      DeliverWithinTarget(f.space, derived, f.Preferring(derived), f.table, f.machine, options);
+  ASSERT_GE(d.timed.size(), 2u);
+  EXPECT_EQ(d.arch, derived);
+  EXPECT_FALSE(d.adjusted);
+  EXPECT_TRUE(d.in_band);
+  EXPECT_EQ(d.timed[0].retimes, options.retimes_per_network + 1);
+  EXPECT_DOUBLE_EQ(d.measured_ms, f.machine.QuietNetworkMs(d.net));
+
+  f.machine.network_timings = 0;
+  options.retimes_per_check = options.retimes_per_network;  // none left for the end
+  const DeliveredNetwork shrunk =
+      DeliverWithinTarget(f.space, derived, f.Preferring(derived), f.table, f.machine, options);
+  EXPECT_TRUE(shrunk.adjusted);
+  EXPECT_TRUE(shrunk.met);
 }
 
 // A machine slower than the table's probe all through the check is timed again at most
