@@ -174,6 +174,10 @@ Schema<ProxylessOptions> ProxylessSchema() {
   s.Bool("retrain_on_holdout", &O::retrain_on_holdout,
          "retrain the derived network on the held-out images too, which the search no longer "
          "needs (the retraining then reports no held-out accuracy)");
+  s.Real("rebase_factor", &O::rebase_factor, RealRange::Closed(0, 10),
+         "factor re-basing a measured device's (cpu, cuda) latency table to the machine's speed; "
+         "0 = measured at the start of the run. Give a run's latency_rebase_factor to reproduce "
+         "its search (docs/strategies/proxyless.md)");
   return s;
 }
 

@@ -93,6 +93,10 @@ struct ProxylessOptions {
   int64_t retrain_epochs = 0;       // training epochs of the derived network; 0 = train.epochs
   bool fine_tune = false;           // start from the supernet's weights instead of from scratch
   bool retrain_on_holdout = false;  // the retraining trains on the held-out images too
+  // The factor that re-bases a measured device's table to the machine's speed at the start; 0 =
+  // measured then. A measured factor differs from run to run, and with it the search: pinning
+  // it to a run's factor (its metric latency_rebase_factor) reproduces that run's search.
+  double rebase_factor = 0;
 };
 
 // The DDPG agent AMC and HAQ share (search/rl). Defaults are AMC's (amc_search.py); HAQ's

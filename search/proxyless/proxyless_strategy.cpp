@@ -2,6 +2,8 @@
 // table (completed first where the device can be measured, re-based to the machine's speed now),
 // checks the derived network's measured latency on a measurable device, retrains it, and stores
 // every derived architecture and the final network. Resumable from its per-epoch checkpoint.
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "core/config.h"
@@ -88,24 +90,38 @@ class ProxylessStrategy : public Strategy {
 };
 
 // The table as the machine runs now: the search aims at the target in today's milliseconds
-// rather than in those of the period the table was measured in. A resumed run keeps the factor
-// it stored when it started, so that its candidate costs stay the same (and one from before
-// probes, or a table without one, is not re-based).
+// rather than in those of the period the table was measured in. The factor is measured at the
+// start, unless proxyless.rebase_factor pins it; a resumed run keeps the factor it stored when it
+// started, so that its candidate costs stay the same (and one from before probes, or a table
+// without one, is not re-based).
 void ProxylessStrategy::RebaseTable(RunServices& services, bool verbose, int64_t resumed_run) {
   const std::optional<latency::ProbeSummary> probe = latency::TableProbe(table_.table);
   if (!measurable() || !probe) return;
+  auto fixed = [&](double factor) {
+    return latency::Rebase{probe->median_ms, probe->median_ms * factor, 0, 0, false, factor};
+  };
+  const double pinned = config_.proxyless.rebase_factor;
   if (resumed_run != 0) {
     const auto factor = services.StoredMetric(resumed_run, "latency_rebase_factor");
-    if (factor)
-      rebase_ = latency::Rebase{probe->median_ms, probe->median_ms * *factor, 0, 0, false, *factor};
+    if (factor) rebase_ = fixed(*factor);
+  } else if (pinned > 0) {
+    rebase_ = fixed(pinned);
   } else {
     // Five seconds of a search's minutes: long enough that a burst of the machine cannot set the
     // speed the whole search aims at.
     rebase_ = latency::RebaseNow(*table_.device, table_.table, {10, 5.0, 1000});
+    // Rounded to the three decimals the log shows, far below the probe's noise, so that the
+    // factor printed is the one to pin to reproduce this search.
+    if (rebase_)
+      rebase_->stored_factor = std::max(0.001, std::round(rebase_->factor() * 1000) / 1000);
   }
   if (!rebase_) return;
   table_.table = latency::RebasedTable(table_.table, *rebase_);
-  if (verbose) std::fprintf(stderr, "latency table %s\n", latency::RebaseText(*rebase_).c_str());
+  if (!verbose) return;
+  if (resumed_run == 0 && pinned > 0)
+    std::fprintf(stderr, "latency table re-based x%.3f, as proxyless.rebase_factor says\n", pinned);
+  else
+    std::fprintf(stderr, "latency table %s\n", latency::RebaseText(*rebase_).c_str());
 }
 
 // A target below the cheapest network is checked end to end before it is refused: a table
@@ -204,10 +220,12 @@ std::string ProxylessStrategy::Run(RunContext& context) {
   search.stop_requested = context.stop_requested;
   if (config_.proxyless.fine_tune)
     search.inherited_weights_path = context.artifact_dir + "/inherited.pt";
-  if (rebase_ && !context.resume)
-    reporter.OnMetrics(0, {{"latency_rebase_factor", rebase_->factor()},
-                           {"table_probe_ms", rebase_->table_probe_ms},
-                           {"search_start_probe_ms", rebase_->now_probe_ms}});
+  if (rebase_ && !context.resume) {
+    MetricValues rebase = {{"latency_rebase_factor", rebase_->factor()},
+                           {"table_probe_ms", rebase_->table_probe_ms}};
+    if (rebase_->probes > 0) rebase.push_back({"search_start_probe_ms", rebase_->now_probe_ms});
+    reporter.OnMetrics(0, rebase);
+  }
   if (cheapest_correction_ != 1.0 && !context.resume)
     reporter.OnMetrics(0, {{"latency_cheapest_correction", cheapest_correction_}});
   const latency::LatencyTable* table = by_latency_ ? &table_.table : nullptr;

@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <optional>
 #include <regex>
@@ -135,6 +136,42 @@ TEST(SearchCliTest, ATableMeasuredWhileBusyIsCorrectedByTheCheapestNetwork) {
   ASSERT_TRUE(correction.has_value());
   EXPECT_GT(*correction, 0.1 / 3);  // about 1/10; a busy machine now moves it either way
   EXPECT_LT(*correction, 0.1 * 3);
+}
+
+// On cpu the table is re-based to the machine's speed at the start of every run, so two runs of
+// one config price the candidates differently and their searches part. The factor printed is
+// rounded to three decimals; pinned with proxyless.rebase_factor, the search is the same again.
+TEST(SearchCliTest, APinnedRebaseFactorReproducesTheSearchOnAMeasuredDevice) {
+  const std::string db = MakeTempDir("search-pinned-rebase") + "/h.db";
+  const std::vector<std::string> on_cpu = {"device.name=cpu", "proxyless.retrain_epochs=1"};
+  std::vector<std::string> pinned = on_cpu;
+  pinned.push_back("proxyless.rebase_factor=1.25");
+  for (const auto& extra : {on_cpu, pinned, pinned}) {
+    CommandResult r = RunHwnas(SearchArgs(db, extra));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  auto store = results::Store::Open(db, results::Store::OpenMode::kExisting);
+  auto metric = [&](int64_t run, const std::string& name) -> std::optional<double> {
+    for (const auto& m : store->Metrics(run))
+      if (m.name == name) return m.value;
+    return std::nullopt;
+  };
+  const std::optional<double> measured = metric(1, "latency_rebase_factor");
+  ASSERT_TRUE(measured.has_value());
+  EXPECT_DOUBLE_EQ(*measured, std::round(*measured * 1000) / 1000);
+  EXPECT_TRUE(metric(1, "search_start_probe_ms").has_value());
+  for (int64_t run : {2, 3}) {
+    EXPECT_EQ(metric(run, "latency_rebase_factor"), 1.25);
+    EXPECT_FALSE(metric(run, "search_start_probe_ms").has_value());  // nothing was timed
+  }
+  // The same architecture probabilities after every search epoch, to the last bit.
+  std::vector<std::pair<std::string, double>> entropies[2];
+  for (int64_t run : {2, 3})
+    for (const auto& m : store->Metrics(run))
+      if (m.name.find(".entropy") != std::string::npos)
+        entropies[run - 2].push_back({m.name + "@" + std::to_string(m.step), m.value});
+  EXPECT_FALSE(entropies[0].empty());
+  EXPECT_EQ(entropies[0], entropies[1]);
 }
 
 // fine_tune: the derived network starts from the supernet's weights, saved beside the run.

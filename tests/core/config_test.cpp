@@ -237,6 +237,9 @@ TEST(ConfigErrorTest, OutOfRange) {
   EXPECT_THAT(Errors(std::string(kMinimal) + "data: {holdout_fraction: 0.95}\n"),
               ElementsAre("test.yaml:3:26: error: data.holdout_fraction: out of range (got "
                           "0.95; expected a number in [0, 0.9])"));
+  EXPECT_THAT(Errors(std::string(kMinimal) + "proxyless: {rebase_factor: -0.5}\n"),
+              ElementsAre("test.yaml:3:28: error: proxyless.rebase_factor: out of range (got "
+                          "-0.5; expected a number in [0, 10])"));
 }
 
 TEST(ConfigErrorTest, UnknownKeyWithSuggestion) {
@@ -561,6 +564,7 @@ TEST(ConfigToYamlTest, PrintsEveryDefaultInSchemaOrder) {
             "  retrain_epochs: 0\n"
             "  fine_tune: false\n"
             "  retrain_on_holdout: false\n"
+            "  rebase_factor: 0\n"
             "amc:\n"
             "  source_run: \"\"\n"
             "  weights: \"\"\n"
@@ -747,8 +751,8 @@ TEST(ConfigNamesTest, StrategiesAndDatasets) {
 
 TEST(DescribeConfigKeysTest, ListsEveryKeyWithTypeAndDefault) {
   std::vector<ConfigKeyDoc> keys = DescribeConfigKeys();
-  // 61 + amc (17 + agent 11) + haq (19 + agent 11) + evolution 15 + pipeline 4
-  ASSERT_EQ(keys.size(), 138u);
+  // 62 + amc (17 + agent 11) + haq (19 + agent 11) + evolution 15 + pipeline 4
+  ASSERT_EQ(keys.size(), 139u);
   auto find = [&](const std::string& key) {
     for (const auto& row : keys) {
       if (row.key == key) return row;
