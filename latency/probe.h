@@ -66,8 +66,9 @@ struct Rebase {
   int64_t probes = 0;      // timed now (0: a factor stored by an earlier start)
   double seconds = 0;      // over this many seconds
   bool by_fastest = true;  // false: the medians compared
-  // A factor stored by an earlier start, used exactly as stored (now / table may differ from it
-  // in the last bit, and a resumed search must price candidates exactly as before); 0: none.
+  // A factor fixed in advance, used exactly (now / table may differ from it in the last bit, and
+  // a resumed or reproduced search must price candidates exactly as before): stored by an earlier
+  // start, pinned by the config, or a measured one rounded; 0: none.
   double stored_factor = 0;
   double factor() const {
     return stored_factor > 0 ? stored_factor : now_probe_ms / table_probe_ms;
