@@ -142,8 +142,7 @@ Timing TimeNetwork(latency::Device& device, const NetSpec& net, const TargetChec
   Timing best = TimeOnce(device, net, o, log, quietest_ms);
   Timing last = best;
   int64_t retimes = 0;
-  auto slow = [&](const Timing& t) { return InSlowPhase(t, quietest_ms, o); };
-  while (slow(last) && retimes < o.retimes_per_network && retimes_left > 0) {
+  while (InSlowPhase(last, quietest_ms, o) && retimes < o.retimes_per_network && retimes_left > 0) {
     if (o.retime_pause_ms > 0)
       std::this_thread::sleep_for(std::chrono::milliseconds(o.retime_pause_ms));
     last = TimeOnce(device, net, o, log, quietest_ms);
