@@ -816,7 +816,7 @@ TEST(ShippedConfigsTest, QuickstartSaysWhatTheReadmePromises) {
   EXPECT_EQ(config.space, "fmnist-mbconv");
   EXPECT_EQ(config.data.dataset, DatasetKind::kFashionMnist);
   EXPECT_EQ(config.device.name, "cpu");
-  EXPECT_EQ(config.proxyless.target_ms, 0.6);
+  EXPECT_EQ(config.proxyless.target_ms, 0.5);
   EXPECT_EQ(config.proxyless.loss, ProxylessLoss::kAddAbsolute);
   EXPECT_EQ(config.proxyless.search_images, 10000);
   EXPECT_EQ(config.proxyless.retrain_epochs, 4);
